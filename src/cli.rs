@@ -1,0 +1,133 @@
+//! The command line as clap parses it. Only parsing: `cmd::*` validates.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Switch Domino notes.ini debug settings on for a while, safely, and always back off again.
+#[derive(Debug, Parser)]
+#[command(name = "dbgini", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 ok, 1 failure (nothing changed), 2 invalid usage or input, \
+3 refused by a safety check (nothing changed).")]
+pub struct Cli {
+    /// The notes.ini to work on [default: $DBGINI_INI, else `ini` in the config file, else
+    /// /local/notesdata/notes.ini when it exists]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ini: Option<PathBuf>,
+
+    /// Print one JSON object on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// When to use colour (NO_COLOR is honoured with auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    /// Print only warnings and errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Look for profiles in DIR first (before the user and site profile directories)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
+
+    /// Seconds to wait for another dbgini working on the same notes.ini
+    #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
+    pub lock_timeout: u64,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the profiles and where each comes from
+    Profiles,
+    /// Print a profile: its scenario, durations, parameters and every setting with its source
+    Show(ShowArgs),
+    /// Switch a profile's debug settings on for a while (a lease)
+    Enable(EnableArgs),
+    /// Put back what was there before: one lease, a profile's leases, or all
+    Revert(RevertArgs),
+    /// Active leases, their expiry, the keys dbgini manages and any hand changes
+    Status,
+    /// Unified diff of notes.ini before dbgini (baseline) and now
+    Diff,
+    /// The audit log: every change dbgini made to this notes.ini
+    History(HistoryArgs),
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Profile name, or path to a .toml profile or a KEY=VALUE snippet
+    pub profile: String,
+}
+
+/// `enable`.
+#[derive(Debug, Args)]
+pub struct EnableArgs {
+    /// Profile name (see `dbgini profiles`), or path to a .toml profile or a KEY=VALUE snippet
+    pub profile: String,
+
+    /// How long the lease lasts, e.g. 2h, 90m, 1h30m [default: the profile's default]
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// A profile parameter, e.g. --param dns-server=192.0.2.53 (repeatable)
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// Set or override one notes.ini setting, e.g. --set SMTPDebug=2 (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+
+    /// Why, e.g. a support case number; recorded in the lease and the audit log
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Show what would change and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `revert`.
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    /// A lease id or a profile name [default: the only active lease]
+    #[arg(conflicts_with = "all")]
+    pub lease: Option<String>,
+
+    /// Revert every active lease
+    #[arg(long)]
+    pub all: bool,
+
+    /// Also put back keys that were changed by hand since dbgini set them
+    #[arg(long)]
+    pub force: bool,
+
+    /// Show what would change and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Show only the last N entries
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<usize>,
+}

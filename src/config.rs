@@ -1,0 +1,41 @@
+//! The config file (`<config dir>/dbgini/config.toml`).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Where notes.ini usually is on a Linux Domino server.
+pub const DEFAULT_INI: &str = "/local/notesdata/notes.ini";
+
+/// The settings the config file may hold.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The notes.ini to use when `--ini` and `DBGINI_INI` are not given.
+    pub ini: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads the config file; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(Error::io("read", path, e)),
+        };
+        toml::from_str(&text).map_err(|e| {
+            Error::invalid(
+                format!("{}: {}", path.display(), e.message()),
+                "fix the config file; it may hold `ini = \"/path/to/notes.ini\"`",
+            )
+        })
+    }
+}
+
+/// The notes.ini to use: the flag (or `DBGINI_INI`), else the config, else [`DEFAULT_INI`] when
+/// `default_exists`.
+pub fn resolve_ini(flag: Option<PathBuf>, config: &Config, default_exists: bool) -> Option<PathBuf> {
+    flag.or_else(|| config.ini.clone()).or_else(|| default_exists.then(|| PathBuf::from(DEFAULT_INI)))
+}

@@ -1,0 +1,36 @@
+//! Named crash points on the write path, for tests that kill dbgini mid-operation.
+//!
+//! Compiled to nothing unless the `crash-points` feature is on (the integration tests turn it on).
+//! With the feature, `DBGINI_CRASH_AT=<name>` makes the process SIGKILL itself when it reaches the
+//! point of that name: no destructor runs, no buffer is flushed, exactly as if the machine had
+//! killed it there.
+
+/// The points, in the order an operation reaches them.
+pub const POINTS: &[&str] = &[
+    "after-lock",
+    "after-pending",
+    "after-backup",
+    "after-temp-write",
+    "after-rename",
+    "after-state",
+    "before-done",
+];
+
+/// Dies here if the test asked for it.
+#[cfg(feature = "crash-points")]
+pub fn point(name: &str) {
+    debug_assert!(POINTS.contains(&name), "unknown crash point {name}");
+    if std::env::var("DBGINI_CRASH_AT").is_ok_and(|v| v == name) {
+        let pid = std::process::id().to_string();
+        // std cannot send signals; kill(1) delivers a real SIGKILL to this process.
+        let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// Dies here if the test asked for it (compiled out).
+#[cfg(not(feature = "crash-points"))]
+#[inline(always)]
+pub fn point(_name: &str) {}

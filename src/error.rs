@@ -1,0 +1,192 @@
+//! Errors, their exit codes and the `help:` line that names the fix.
+
+use std::path::PathBuf;
+
+use crate::ini::IniError;
+
+/// The documented exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Success.
+    Ok = 0,
+    /// The operation failed; nothing was changed.
+    Failure = 1,
+    /// Invalid usage or input; nothing was changed.
+    Usage = 2,
+    /// Refused by a safety check; nothing was changed.
+    Refused = 3,
+}
+
+/// Everything that can go wrong, in the words an admin needs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No notes.ini was named and none was found.
+    #[error("no notes.ini to work on")]
+    NoIni {
+        /// The config file that could name it.
+        config: Option<PathBuf>,
+    },
+    /// Bad input from the command line or a profile.
+    #[error("{msg}")]
+    Invalid {
+        /// What is wrong.
+        msg: String,
+        /// How to fix it.
+        help: String,
+    },
+    /// The notes.ini cannot be edited safely.
+    #[error("refusing to change {}", path.display())]
+    Refused {
+        /// The notes.ini.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: IniError,
+    },
+    /// A profile name that no profile directory has.
+    #[error("no profile named '{name}'")]
+    UnknownProfile {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        known: Vec<String>,
+    },
+    /// A profile file that does not parse or validate.
+    #[error("{}:{line}:{column}: {msg}", path.display())]
+    ProfileSyntax {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        msg: String,
+    },
+    /// A file system operation failed.
+    #[error("could not {action} {}", path.display())]
+    Io {
+        /// What dbgini was doing, as a verb phrase ("read", "replace").
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another dbgini holds the lock.
+    #[error("another dbgini is working on this notes.ini ({holder}); gave up after {waited_secs}s")]
+    Locked {
+        /// What the lock file says about the holder.
+        holder: String,
+        /// How long dbgini waited.
+        waited_secs: u64,
+    },
+    /// The file changed between dbgini's read and its replace.
+    #[error("{} changed while dbgini was working on it; nothing was written", path.display())]
+    ChangedUnderneath {
+        /// The notes.ini.
+        path: PathBuf,
+    },
+    /// An interrupted operation whose outcome cannot be decided.
+    #[error(
+        "an earlier dbgini {op} was interrupted, and {} now matches neither the file before it nor the file after it",
+        path.display()
+    )]
+    Interrupted {
+        /// The interrupted command.
+        op: String,
+        /// The notes.ini.
+        path: PathBuf,
+        /// The pending record.
+        pending: PathBuf,
+        /// The newest backup.
+        backup: Option<PathBuf>,
+    },
+    /// The state is unreadable.
+    #[error("dbgini's state at {} cannot be read: {msg}", path.display())]
+    BadState {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong.
+        msg: String,
+    },
+}
+
+impl Error {
+    /// Shorthand for [`Error::Invalid`].
+    pub fn invalid(msg: impl Into<String>, help: impl Into<String>) -> Error {
+        Error::Invalid { msg: msg.into(), help: help.into() }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io { action, path: path.into(), source }
+    }
+
+    /// The exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::NoIni { .. }
+            | Error::Invalid { .. }
+            | Error::UnknownProfile { .. }
+            | Error::ProfileSyntax { .. } => ExitCode::Usage,
+            Error::Refused { .. } | Error::Interrupted { .. } | Error::BadState { .. } => {
+                ExitCode::Refused
+            }
+            Error::Io { .. } | Error::Locked { .. } | Error::ChangedUnderneath { .. } => {
+                ExitCode::Failure
+            }
+        }
+    }
+
+    /// The `help:` line: what to do next.
+    pub fn help(&self) -> String {
+        match self {
+            Error::NoIni { config } => format!(
+                "pass --ini PATH, set DBGINI_INI, or put ini = \"/path/to/notes.ini\" in {}",
+                config.as_ref().map_or("the dbgini config file".into(), |c| c.display().to_string())
+            ),
+            Error::Invalid { help, .. } => help.clone(),
+            Error::Refused { source, .. } => match source {
+                IniError::Bom => "remove the first three bytes (EF BB BF), e.g. with `sed -i '1s/^\\xEF\\xBB\\xBF//' notes.ini`, then run dbgini again".into(),
+                IniError::Nul { .. } => "the file may be damaged or UTF-16: restore it from a backup or save it as plain text".into(),
+                IniError::CrOnly => "convert the line endings to CRLF (Windows) or LF (Linux), then run dbgini again".into(),
+                IniError::NoNotesSection => "check that --ini names the server's notes.ini; it must contain a [Notes] line".into(),
+                IniError::Duplicate { key, .. } => format!(
+                    "keep one {key} line (Domino's choice between duplicates is not documented), then run dbgini again"
+                ),
+            },
+            Error::UnknownProfile { known, .. } => format!(
+                "known profiles: {}; `dbgini profiles` lists them, or pass a path to a .toml profile or a KEY=VALUE snippet",
+                known.join(", ")
+            ),
+            Error::ProfileSyntax { .. } => "fix the profile file; `dbgini show router` prints a complete example".into(),
+            Error::Io { source, path, .. } => match source.kind() {
+                std::io::ErrorKind::PermissionDenied => format!(
+                    "run dbgini as the owner of {} (often root or the notes user)",
+                    path.display()
+                ),
+                std::io::ErrorKind::NotFound => "check the path; `--ini` must name an existing notes.ini".into(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded | std::io::ErrorKind::FileTooLarge => {
+                    "free some disk space on that file system, then run dbgini again; notes.ini was not changed".into()
+                }
+                _ => "check the path and the disk, then run dbgini again; notes.ini was not changed".into(),
+            },
+            Error::Locked { .. } => "wait for the other dbgini to finish, or raise --lock-timeout".into(),
+            Error::ChangedUnderneath { .. } => "another program (Domino itself or an editor) wrote notes.ini; run the same dbgini command again".into(),
+            Error::Interrupted { pending, backup, .. } => format!(
+                "compare notes.ini with the backup {}; when notes.ini is right as it is, delete {} and run dbgini again",
+                backup.as_ref().map_or("(none kept)".into(), |b| b.display().to_string()),
+                pending.display()
+            ),
+            Error::BadState { path, .. } => format!(
+                "restore {} from its .bak beside it or fix it by hand; notes.ini was not changed",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

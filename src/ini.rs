@@ -1,0 +1,479 @@
+//! The notes.ini document: a lossless, line-based model of the file.
+//!
+//! Every line keeps its raw bytes and its own line ending, so serialising a document that was not
+//! edited returns the input byte for byte, whatever the input. Edits touch only the lines they
+//! name: changing a value rewrites only the bytes after `=` (and the spacing after it), inserting
+//! a key adds one line, removing a key removes one line.
+//!
+//! This module is pure: no I/O, no clock, no environment.
+//!
+//! # Limitations
+//! - Lines are split on LF only. A CR that is not followed by LF is part of the line's content,
+//!   so a file with CR-only line endings is a single line; [`Document::check_editable`] refuses it.
+//! - Only keys inside a `[Notes]` section are notes.ini variables. Key-like lines before the first
+//!   section header or under another header are kept, but never read or changed.
+//! - Bytes are not decoded: LMBCS (or any other) bytes in lines dbgini does not edit are kept as
+//!   they are; values dbgini writes are validated as printable ASCII elsewhere
+//!   ([`crate::profile::validate_value`]).
+
+use serde::{Deserialize, Serialize};
+
+/// How a line ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ending {
+    /// `\n`
+    Lf,
+    /// `\r\n`
+    Crlf,
+    /// No line ending: only possible on the last line.
+    None,
+}
+
+impl Ending {
+    /// The bytes of this line ending.
+    pub fn as_bytes(self) -> &'static [u8] {
+        match self {
+            Ending::Lf => b"\n",
+            Ending::Crlf => b"\r\n",
+            Ending::None => b"",
+        }
+    }
+}
+
+/// One line of the file: its content (without the line ending) and its ending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// The raw bytes of the line, without the line ending.
+    pub content: Vec<u8>,
+    /// The line's own ending.
+    pub ending: Ending,
+}
+
+/// What a line is, as far as notes.ini is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind<'a> {
+    /// Empty or only spaces and tabs.
+    Blank,
+    /// First non-blank byte is `;`, `#` or `:`.
+    Comment,
+    /// `[Name]`: the name, trimmed.
+    Section(&'a [u8]),
+    /// `KEY=VALUE`.
+    Key {
+        /// The key, trimmed of spaces and tabs.
+        key: &'a [u8],
+        /// The value: everything after the first `=` and the spaces and tabs that follow it.
+        value: &'a [u8],
+    },
+    /// Anything else (kept, never interpreted).
+    Other,
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| !is_blank(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| !is_blank(b)).map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+impl Line {
+    /// Classifies the line.
+    pub fn kind(&self) -> Kind<'_> {
+        let t = trim(&self.content);
+        match t.first() {
+            None => Kind::Blank,
+            Some(b';' | b'#' | b':') => Kind::Comment,
+            Some(b'[') if t.ends_with(b"]") && t.len() >= 2 => Kind::Section(trim(&t[1..t.len() - 1])),
+            _ => match self.content.iter().position(|&b| b == b'=') {
+                Some(eq) if !trim(&self.content[..eq]).is_empty() => Kind::Key {
+                    key: trim(&self.content[..eq]),
+                    value: &self.content[self.value_start(eq)..],
+                },
+                _ => Kind::Other,
+            },
+        }
+    }
+
+    /// Where the value starts: after the first `=` and the spaces and tabs after it.
+    fn value_start(&self, eq: usize) -> usize {
+        let after = &self.content[eq + 1..];
+        eq + 1 + after.iter().take_while(|&&b| is_blank(b)).count()
+    }
+
+    /// The key of a key line.
+    pub fn key(&self) -> Option<&[u8]> {
+        match self.kind() {
+            Kind::Key { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The value of a key line.
+    pub fn value(&self) -> Option<&[u8]> {
+        match self.kind() {
+            Kind::Key { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Why a notes.ini cannot be edited.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IniError {
+    /// The file starts with a UTF-8 byte order mark.
+    #[error("the file begins with a UTF-8 byte order mark (BOM), which Domino cannot read")]
+    Bom,
+    /// The file contains NUL bytes.
+    #[error("the file contains a NUL byte on line {line}; notes.ini is a text file")]
+    Nul {
+        /// 1-based line number.
+        line: usize,
+    },
+    /// The file uses CR-only line endings.
+    #[error("the file uses CR-only line endings; Domino expects LF or CRLF")]
+    CrOnly,
+    /// The file has no `[Notes]` section.
+    #[error("the file has no [Notes] section")]
+    NoNotesSection,
+    /// A key dbgini must change occurs more than once.
+    #[error("{key} occurs {} times, on lines {}", lines.len(), join_lines(lines))]
+    Duplicate {
+        /// The key as asked for.
+        key: String,
+        /// 1-based line numbers.
+        lines: Vec<usize>,
+    },
+}
+
+fn join_lines(lines: &[usize]) -> String {
+    lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" and ")
+}
+
+/// A notes.ini file as lines.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Document {
+    lines: Vec<Line>,
+}
+
+/// Where [`Document::insert`] put a new line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inserted {
+    /// Index of the new line.
+    pub index: usize,
+    /// The line before it had no line ending and was given one.
+    pub added_ending_before: bool,
+}
+
+impl Document {
+    /// Splits bytes into lines. Never fails: any bytes are a document.
+    pub fn parse(bytes: &[u8]) -> Document {
+        let mut lines = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(nl) => {
+                    let (content, ending) = if nl > 0 && rest[nl - 1] == b'\r' {
+                        (&rest[..nl - 1], Ending::Crlf)
+                    } else {
+                        (&rest[..nl], Ending::Lf)
+                    };
+                    lines.push(Line { content: content.to_vec(), ending });
+                    rest = &rest[nl + 1..];
+                }
+                None => {
+                    lines.push(Line { content: rest.to_vec(), ending: Ending::None });
+                    rest = &[];
+                }
+            }
+        }
+        Document { lines }
+    }
+
+    /// The bytes of the document.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let len = self.lines.iter().map(|l| l.content.len() + 2).sum();
+        let mut out = Vec::with_capacity(len);
+        for line in &self.lines {
+            out.extend_from_slice(&line.content);
+            out.extend_from_slice(line.ending.as_bytes());
+        }
+        out
+    }
+
+    /// The lines.
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
+    }
+
+    /// Refuses files that dbgini must not edit: BOM, NUL bytes, CR-only line endings, no `[Notes]`.
+    pub fn check_editable(&self) -> Result<(), IniError> {
+        if self.lines.first().is_some_and(|l| l.content.starts_with(b"\xEF\xBB\xBF")) {
+            return Err(IniError::Bom);
+        }
+        if let Some(i) = self.lines.iter().position(|l| l.content.contains(&0)) {
+            return Err(IniError::Nul { line: i + 1 });
+        }
+        if self.lines.len() == 1
+            && self.lines[0].ending == Ending::None
+            && self.lines[0].content.contains(&b'\r')
+        {
+            return Err(IniError::CrOnly);
+        }
+        if self.notes_sections().next().is_none() {
+            return Err(IniError::NoNotesSection);
+        }
+        Ok(())
+    }
+
+    /// Index ranges `(header, end)` of every `[Notes]` section: the header line and one past its
+    /// last line.
+    fn notes_sections(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let headers: Vec<(usize, bool)> = self
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match l.kind() {
+                Kind::Section(name) => Some((i, name.eq_ignore_ascii_case(b"Notes"))),
+                _ => None,
+            })
+            .collect();
+        let len = self.lines.len();
+        let sections: Vec<(usize, usize)> = (0..headers.len())
+            .filter(|&h| headers[h].1)
+            .map(|h| (headers[h].0, headers.get(h + 1).map_or(len, |next| next.0)))
+            .collect();
+        sections.into_iter()
+    }
+
+    /// Indices of the notes.ini variable lines for `key` (ASCII case-insensitive).
+    pub fn find(&self, key: &str) -> Vec<usize> {
+        let mut found = Vec::new();
+        for (start, end) in self.notes_sections() {
+            for i in start + 1..end {
+                if self.lines[i].key().is_some_and(|k| k.eq_ignore_ascii_case(key.as_bytes())) {
+                    found.push(i);
+                }
+            }
+        }
+        found
+    }
+
+    /// The single line holding `key`, or `None` when absent; an error when it occurs more than once.
+    pub fn find_unique(&self, key: &str) -> Result<Option<usize>, IniError> {
+        match self.find(key).as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            many => Err(IniError::Duplicate {
+                key: key.to_string(),
+                lines: many.iter().map(|i| i + 1).collect(),
+            }),
+        }
+    }
+
+    /// The value of `key`, when it occurs exactly once.
+    pub fn get(&self, key: &str) -> Result<Option<&[u8]>, IniError> {
+        Ok(self.find_unique(key)?.and_then(|i| self.lines[i].value()))
+    }
+
+    /// The line ending most lines use (LF when none does).
+    pub fn dominant_ending(&self) -> Ending {
+        let crlf = self.lines.iter().filter(|l| l.ending == Ending::Crlf).count();
+        let lf = self.lines.iter().filter(|l| l.ending == Ending::Lf).count();
+        if crlf > lf { Ending::Crlf } else { Ending::Lf }
+    }
+
+    /// Replaces the value of the key line at `index`, keeping the key's spelling and the spacing
+    /// around `=`.
+    ///
+    /// # Panics
+    /// When `index` is not a key line: callers find it with [`Document::find`].
+    pub fn set_value(&mut self, index: usize, value: &[u8]) {
+        let line = &mut self.lines[index];
+        let eq = line.content.iter().position(|&b| b == b'=').expect("set_value on a key line");
+        let start = line.value_start(eq);
+        line.content.truncate(start);
+        line.content.extend_from_slice(value);
+    }
+
+    /// Adds `Key=value` at the end of the first `[Notes]` section, after its last non-blank line,
+    /// with the file's dominant line ending. If that line has no line ending, it is given one.
+    pub fn insert(&mut self, key: &str, value: &[u8]) -> Inserted {
+        let mut content = key.as_bytes().to_vec();
+        content.push(b'=');
+        content.extend_from_slice(value);
+        self.insert_line(content)
+    }
+
+    fn insert_line(&mut self, content: Vec<u8>) -> Inserted {
+        let ending = self.dominant_ending();
+        let after = match self.notes_sections().next() {
+            Some((header, end)) => (header..end)
+                .rev()
+                .find(|&i| self.lines[i].kind() != Kind::Blank)
+                .unwrap_or(header),
+            None => self.lines.len().saturating_sub(1),
+        };
+        let mut added_ending_before = false;
+        if let Some(prev) = self.lines.get_mut(after) {
+            if prev.ending == Ending::None {
+                prev.ending = ending;
+                added_ending_before = true;
+            }
+        }
+        let index = (after + 1).min(self.lines.len());
+        self.lines.insert(index, Line { content, ending });
+        Inserted { index, added_ending_before }
+    }
+
+    /// Puts a whole raw line back: at `index` (replacing the line there) or, when `index` is
+    /// `None`, as a new line at the end of the `[Notes]` section.
+    pub fn restore_line(&mut self, index: Option<usize>, line: Line) {
+        match index {
+            Some(i) => self.lines[i] = line,
+            None => {
+                let at = self.insert_line(line.content.clone()).index;
+                if line.ending != Ending::None {
+                    self.lines[at].ending = line.ending;
+                }
+            }
+        }
+    }
+
+    /// Removes the line at `index`.
+    pub fn remove(&mut self, index: usize) -> Line {
+        self.lines.remove(index)
+    }
+
+    /// Takes the line ending off the last line, if its content is `content`. Used to undo an
+    /// ending dbgini added to a file that had none at the end.
+    pub fn strip_final_ending_if(&mut self, content: &[u8]) -> bool {
+        match self.lines.last_mut() {
+            Some(last) if last.content == content && last.ending != Ending::None => {
+                last.ending = Ending::None;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn doc(s: &str) -> Document {
+        Document::parse(s.as_bytes())
+    }
+
+    fn text(d: &Document) -> String {
+        String::from_utf8(d.to_bytes()).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            prop_assert_eq!(Document::parse(&bytes).to_bytes(), bytes);
+        }
+
+        #[test]
+        fn round_trip_line_soup(parts in proptest::collection::vec(
+            prop_oneof![Just("\n"), Just("\r\n"), Just("\r"), Just("="), Just("[Notes]"),
+                        Just(" "), Just("Key"), Just(";c"), Just("\u{e9}")], 0..64)) {
+            let bytes = parts.concat().into_bytes();
+            prop_assert_eq!(Document::parse(&bytes).to_bytes(), bytes);
+        }
+
+        #[test]
+        fn set_value_changes_only_its_line(
+            before in "[A-Za-z=; ]{0,20}", value in "[ -~]{0,20}", crlf in any::<bool>()) {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let src = format!("[Notes]{nl}{before}{nl}DebugRouter = 1{nl}Tail=x");
+            let mut d = doc(&src);
+            let i = d.find_unique("debugrouter").unwrap().unwrap();
+            d.set_value(i, value.as_bytes());
+            let expected = format!("[Notes]{nl}{before}{nl}DebugRouter = {value}{nl}Tail=x");
+            prop_assert_eq!(text(&d), expected);
+        }
+    }
+
+    #[test]
+    fn key_is_trimmed_and_split_on_first_equals() {
+        let d = doc("[Notes]\n  KeyFileName_Owner = CN=Srv/O=Org\n");
+        let line = &d.lines()[1];
+        assert_eq!(line.key(), Some(&b"KeyFileName_Owner"[..]));
+        assert_eq!(line.value(), Some(&b"CN=Srv/O=Org"[..]));
+    }
+
+    #[test]
+    fn comments_sections_and_blank_lines_are_not_keys() {
+        let d = doc("[Notes]\n; A=1\n# B=2\n: C=3\n\t \n=novalue\n[Other]\nD=4\n");
+        let kinds: Vec<_> = d.lines().iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds[1], Kind::Comment);
+        assert_eq!(kinds[2], Kind::Comment);
+        assert_eq!(kinds[3], Kind::Comment);
+        assert_eq!(kinds[4], Kind::Blank);
+        assert_eq!(kinds[5], Kind::Other);
+        assert_eq!(kinds[6], Kind::Section(b"Other"));
+        assert!(d.find("A").is_empty() && d.find("D").is_empty());
+    }
+
+    #[test]
+    fn notes_header_is_case_insensitive_and_keys_outside_it_are_ignored() {
+        let d = doc("X=0\n[notes]\nservertasks=Router\n[Other]\nServerTasks=y\n");
+        assert_eq!(d.find("ServerTasks"), vec![2]);
+        assert_eq!(d.find("X"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn duplicates_are_reported_with_line_numbers() {
+        let d = doc("[Notes]\nLog_MailRouting=20\nA=1\nlog_mailrouting=30\n");
+        assert_eq!(
+            d.find_unique("Log_MailRouting"),
+            Err(IniError::Duplicate { key: "Log_MailRouting".into(), lines: vec![2, 4] })
+        );
+    }
+
+    #[test]
+    fn insert_goes_to_end_of_notes_section_before_next_section() {
+        let mut d = doc("[Notes]\r\nA=1\r\n\r\n[Other]\r\nB=2\r\n");
+        let ins = d.insert("DebugRouter", b"3");
+        assert_eq!(ins, Inserted { index: 2, added_ending_before: false });
+        assert_eq!(text(&d), "[Notes]\r\nA=1\r\nDebugRouter=3\r\n\r\n[Other]\r\nB=2\r\n");
+    }
+
+    #[test]
+    fn insert_after_missing_final_newline_adds_one_first() {
+        let mut d = doc("[Notes]\nA=1");
+        let ins = d.insert("B", b"2");
+        assert!(ins.added_ending_before);
+        assert_eq!(text(&d), "[Notes]\nA=1\nB=2\n");
+        d.remove(ins.index);
+        assert!(d.strip_final_ending_if(b"A=1"));
+        assert_eq!(text(&d), "[Notes]\nA=1");
+    }
+
+    #[test]
+    fn dominant_ending_follows_the_majority() {
+        assert_eq!(doc("[Notes]\r\nA=1\r\nB=2\n").dominant_ending(), Ending::Crlf);
+        assert_eq!(doc("[Notes]\nA=1\r\nB=2\n").dominant_ending(), Ending::Lf);
+        assert_eq!(doc("[Notes]").dominant_ending(), Ending::Lf);
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(Document::parse(b"\xEF\xBB\xBF[Notes]\n").check_editable(), Err(IniError::Bom));
+        assert_eq!(
+            Document::parse(b"[Notes]\nA=\0\n").check_editable(),
+            Err(IniError::Nul { line: 2 })
+        );
+        assert_eq!(Document::parse(b"[Notes]\rA=1\r").check_editable(), Err(IniError::CrOnly));
+        assert_eq!(Document::parse(b"A=1\n").check_editable(), Err(IniError::NoNotesSection));
+        assert_eq!(Document::parse(b"").check_editable(), Err(IniError::NoNotesSection));
+        assert_eq!(Document::parse(b"[Notes]").check_editable(), Ok(()));
+    }
+}

@@ -1,0 +1,407 @@
+//! Leases and layering: what dbgini manages in a notes.ini and how stacked leases combine.
+//!
+//! The [`State`] lists the active leases and, for every key they manage, its **baseline** (the
+//! original raw line, or "absent", captured when the first active lease touched the key) and the
+//! value dbgini expects to find there (the value it last wrote).
+//!
+//! Every operation is the same computation ([`plan`]): take the current document and state,
+//! release keys that someone else changed (drift), change the list of active leases (add one,
+//! remove some, or none), then fold the active leases' rules over each key's baseline in creation
+//! order and edit only the lines whose value must change. A key no lease manages any more gets its
+//! baseline line back exactly. Revert is therefore not a separate undo path: it is the same fold
+//! with fewer leases.
+//!
+//! Pure: no I/O; the caller passes the time in.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::bytes::Bytes;
+use crate::ini::{Document, Ending, IniError, Line};
+use crate::profile::Setting;
+
+/// The state format version this build writes and reads.
+pub const STATE_VERSION: u32 = 1;
+
+/// One enable: a profile's settings, asked for until a time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lease {
+    /// Short id such as `router-7f3a`.
+    pub id: String,
+    /// Profile name.
+    pub profile: String,
+    /// `--param` values.
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
+    /// `--set` overrides, as `KEY=VALUE`.
+    #[serde(default)]
+    pub overrides: Vec<String>,
+    /// The resolved settings this lease asks for.
+    pub settings: Vec<Setting>,
+    /// When it was created (UTC).
+    pub created: Timestamp,
+    /// When it expires (UTC).
+    pub expires: Timestamp,
+    /// Why (a support case number, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Who enabled it.
+    pub user: String,
+    /// On which host.
+    pub host: String,
+    /// Keys this lease no longer manages because someone changed them by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<String>,
+}
+
+impl Lease {
+    /// The settings this lease still manages.
+    pub fn active_settings(&self) -> impl Iterator<Item = &Setting> {
+        self.settings
+            .iter()
+            .filter(|s| !self.released.iter().any(|r| r.eq_ignore_ascii_case(&s.key)))
+    }
+
+    /// Whether `other` asks for exactly the same thing (profile and resolved settings).
+    pub fn same_request(&self, profile: &str, settings: &[Setting]) -> bool {
+        self.profile == profile && self.settings == settings
+    }
+}
+
+/// The original line of a managed key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineLine {
+    /// The raw line, without its ending.
+    pub raw: Bytes,
+    /// Its line ending.
+    pub ending: Ending,
+    /// 1-based line number when captured (for people; edits find lines by key).
+    pub line: usize,
+}
+
+impl BaselineLine {
+    /// The value part of the baseline line.
+    pub fn value(&self) -> Vec<u8> {
+        self.as_line().value().unwrap_or_default().to_vec()
+    }
+
+    fn as_line(&self) -> Line {
+        Line { content: self.raw.0.clone(), ending: self.ending }
+    }
+}
+
+/// A key an active lease manages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Managed {
+    /// The key, as the first lease that touched it spells it.
+    pub key: String,
+    /// The original line; `None` when the key was absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineLine>,
+    /// The value dbgini last wrote (or found and left) there.
+    pub expected: Bytes,
+}
+
+impl Managed {
+    /// The baseline value, `None` when absent.
+    pub fn baseline_value(&self) -> Option<Vec<u8>> {
+        self.baseline.as_ref().map(BaselineLine::value)
+    }
+}
+
+/// Everything dbgini knows about one notes.ini.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Format version.
+    pub version: u32,
+    /// Active leases, in creation order.
+    #[serde(default)]
+    pub leases: Vec<Lease>,
+    /// Managed keys.
+    #[serde(default)]
+    pub managed: Vec<Managed>,
+    /// When dbgini had to give the file's last line an ending, that line's content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_final_ending: Option<Bytes>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State { version: STATE_VERSION, leases: Vec::new(), managed: Vec::new(), added_final_ending: None }
+    }
+}
+
+/// How the list of active leases changes.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// Add a lease.
+    Add(Box<Lease>),
+    /// Remove leases by id.
+    Remove(Vec<String>),
+    /// Only reconcile (drift, recovery).
+    None,
+}
+
+/// A key whose value changed in the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyChange {
+    /// The key.
+    pub key: String,
+    /// Value before (lossy text), `None` when absent.
+    pub before: Option<String>,
+    /// Value after, `None` when removed.
+    pub after: Option<String>,
+}
+
+/// A managed key that someone else changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// The key.
+    pub key: String,
+    /// What dbgini wrote.
+    pub expected: String,
+    /// What is there now (`None` when the line is gone).
+    pub found: Option<String>,
+    /// With `--force`: dbgini overwrote it; otherwise it was left and released.
+    pub overridden: bool,
+}
+
+/// The result of [`plan`].
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The document after the operation.
+    pub doc: Document,
+    /// The state after the operation.
+    pub state: State,
+    /// Keys whose value changed in the file.
+    pub changes: Vec<KeyChange>,
+    /// Managed keys someone else changed.
+    pub drift: Vec<Drift>,
+}
+
+fn lossy(v: &[u8]) -> String {
+    String::from_utf8_lossy(v).into_owned()
+}
+
+/// Finds the drifted managed keys of `state` in `doc`.
+pub fn detect_drift(doc: &Document, state: &State) -> Result<Vec<Drift>, IniError> {
+    let mut drift = Vec::new();
+    for m in &state.managed {
+        let found = doc.get(&m.key)?;
+        if found != Some(m.expected.0.as_slice()) {
+            drift.push(Drift {
+                key: m.key.clone(),
+                expected: m.expected.lossy(),
+                found: found.map(lossy),
+                overridden: false,
+            });
+        }
+    }
+    Ok(drift)
+}
+
+/// Computes the document and state after `change`.
+///
+/// With `force`, drifted keys are set to what the leases ask for (or their baseline) anyway;
+/// without it they are left as found and released from every lease.
+pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Result<Plan, IniError> {
+    let mut doc = doc.clone();
+    let mut leases = state.leases.clone();
+    let mut managed = state.managed.clone();
+
+    // 1. Drift: someone else changed a managed key.
+    let mut drift = detect_drift(&doc, state)?;
+    for d in &mut drift {
+        d.overridden = force;
+        if !force {
+            managed.retain(|m| !m.key.eq_ignore_ascii_case(&d.key));
+            for lease in &mut leases {
+                if lease.settings.iter().any(|s| s.key.eq_ignore_ascii_case(&d.key))
+                    && !lease.released.iter().any(|r| r.eq_ignore_ascii_case(&d.key))
+                {
+                    lease.released.push(d.key.clone());
+                }
+            }
+        }
+    }
+
+    // 2. The new list of active leases.
+    match change {
+        Change::Add(lease) => leases.push(*lease),
+        Change::Remove(ids) => leases.retain(|l| !ids.contains(&l.id)),
+        Change::None => {}
+    }
+
+    // 3. Keys the active leases manage, in creation order, with their baseline.
+    let mut wanted: Vec<Managed> = Vec::new();
+    for setting in leases.iter().flat_map(Lease::active_settings) {
+        if wanted.iter().any(|w| w.key.eq_ignore_ascii_case(&setting.key)) {
+            continue;
+        }
+        let baseline = match managed.iter().find(|m| m.key.eq_ignore_ascii_case(&setting.key)) {
+            Some(m) => m.baseline.clone(),
+            None => doc.find_unique(&setting.key)?.map(|i| BaselineLine {
+                raw: Bytes(doc.lines()[i].content.clone()),
+                ending: doc.lines()[i].ending,
+                line: i + 1,
+            }),
+        };
+        let mut m = Managed { key: setting.key.clone(), baseline, expected: Bytes::default() };
+        m.expected = Bytes(fold(&m, &leases).unwrap_or_default());
+        wanted.push(m);
+    }
+
+    // 4. Edit the file: wanted keys to their folded value, dropped keys back to their baseline.
+    let mut changes = Vec::new();
+    let mut state_ending = state.added_final_ending.clone();
+    for m in &wanted {
+        let index = doc.find_unique(&m.key)?;
+        let current = index.and_then(|i| doc.lines()[i].value()).map(<[u8]>::to_vec);
+        if current.as_deref() == Some(m.expected.0.as_slice()) {
+            continue;
+        }
+        match index {
+            Some(i) => doc.set_value(i, &m.expected.0),
+            None => {
+                let ins = doc.insert(&m.key, &m.expected.0);
+                if ins.added_ending_before {
+                    state_ending = Some(Bytes(doc.lines()[ins.index - 1].content.clone()));
+                }
+            }
+        }
+        changes.push(KeyChange { key: m.key.clone(), before: current.as_deref().map(lossy), after: Some(m.expected.lossy()) });
+    }
+    for m in managed.iter().filter(|m| !wanted.iter().any(|w| w.key.eq_ignore_ascii_case(&m.key))) {
+        let index = doc.find_unique(&m.key)?;
+        let current = index.and_then(|i| doc.lines()[i].value()).map(lossy);
+        match (&m.baseline, index) {
+            (Some(base), _) => {
+                if index.is_some_and(|i| doc.lines()[i] == base.as_line()) {
+                    continue;
+                }
+                doc.restore_line(index, base.as_line());
+            }
+            (None, Some(i)) => {
+                doc.remove(i);
+            }
+            (None, None) => continue,
+        }
+        changes.push(KeyChange { key: m.key.clone(), before: current, after: m.baseline_value().map(|v| lossy(&v)) });
+    }
+
+    // 5. An ending dbgini added to the last line goes once no line dbgini added is left.
+    if let Some(content) = &state_ending {
+        if wanted.iter().all(|m| m.baseline.is_some()) {
+            doc.strip_final_ending_if(&content.0);
+            state_ending = None;
+        }
+    }
+
+    let state = State { version: STATE_VERSION, leases, managed: wanted, added_final_ending: state_ending };
+    Ok(Plan { doc, state, changes, drift })
+}
+
+/// The value the active leases want for a managed key: their rules folded over its baseline.
+fn fold(m: &Managed, leases: &[Lease]) -> Option<Vec<u8>> {
+    let mut value = m.baseline_value();
+    for setting in leases.iter().flat_map(Lease::active_settings) {
+        if setting.key.eq_ignore_ascii_case(&m.key) {
+            value = Some(setting.rule.apply(value.as_deref(), setting.value.as_bytes()));
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Rule;
+
+    fn lease(id: &str, secs: i64, settings: &[(&str, &str, Rule)]) -> Lease {
+        Lease {
+            id: id.into(),
+            profile: id.into(),
+            params: Default::default(),
+            overrides: vec![],
+            settings: settings
+                .iter()
+                .map(|(k, v, r)| Setting { key: k.to_string(), value: v.to_string(), rule: *r })
+                .collect(),
+            created: Timestamp::from_second(secs).unwrap(),
+            expires: Timestamp::from_second(secs + 3600).unwrap(),
+            reason: None,
+            user: "u".into(),
+            host: "h".into(),
+            released: vec![],
+        }
+    }
+
+    fn apply(text: &[u8], state: &State, change: Change) -> (Vec<u8>, State) {
+        let p = plan(&Document::parse(text), state, change, false).unwrap();
+        (p.doc.to_bytes(), p.state)
+    }
+
+    const ORIG: &[u8] = b"[Notes]\r\ndebugrouter=1\r\nLog_MailRouting=50\r\nLast=1";
+
+    #[test]
+    fn stacked_leases_fold_and_revert_in_any_order() {
+        let a = lease("a", 1, &[("DebugRouter", "2", Rule::Bits), ("SMTPDebug", "3", Rule::AtLeast)]);
+        let b = lease("b", 2, &[("Log_MailRouting", "40", Rule::AtLeast), ("SMTPDebug", "1", Rule::Set)]);
+        let (one, s1) = apply(ORIG, &State::default(), Change::Add(Box::new(a.clone())));
+        assert_eq!(one, b"[Notes]\r\ndebugrouter=3\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=3\r\n");
+        let (two, s2) = apply(&one, &s1, Change::Add(Box::new(b.clone())));
+        assert_eq!(two, b"[Notes]\r\ndebugrouter=3\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=1\r\n");
+        for order in [["a", "b"], ["b", "a"]] {
+            let (mid, sm) = apply(&two, &s2, Change::Remove(vec![order[0].into()]));
+            let expect_mid: &[u8] = if order[0] == "a" {
+                b"[Notes]\r\ndebugrouter=1\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=1\r\n"
+            } else {
+                &one
+            };
+            assert_eq!(mid, expect_mid, "after removing {}", order[0]);
+            let (end, se) = apply(&mid, &sm, Change::Remove(vec![order[1].into()]));
+            assert_eq!(end, ORIG);
+            assert_eq!(se, State::default());
+        }
+    }
+
+    #[test]
+    fn hand_change_survives_and_is_released() {
+        let a = lease("a", 1, &[("DebugRouter", "2", Rule::Bits), ("SMTPDebug", "3", Rule::Set)]);
+        let (one, s1) = apply(ORIG, &State::default(), Change::Add(Box::new(a)));
+        let edited = String::from_utf8(one).unwrap().replace("SMTPDebug=3", "SMTPDebug=7");
+        let p = plan(&Document::parse(edited.as_bytes()), &s1, Change::Remove(vec!["a".into()]), false)
+            .unwrap();
+        assert_eq!(p.drift.len(), 1);
+        assert_eq!(p.drift[0].found.as_deref(), Some("7"));
+        assert_eq!(p.doc.to_bytes(), b"[Notes]\r\ndebugrouter=1\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=7\r\n");
+        let forced = plan(&Document::parse(edited.as_bytes()), &s1, Change::Remove(vec!["a".into()]), true)
+            .unwrap();
+        assert_eq!(forced.doc.to_bytes(), ORIG);
+    }
+
+    #[test]
+    fn released_key_is_not_reclaimed_by_the_lease_that_lost_it() {
+        let a = lease("a", 1, &[("SMTPDebug", "3", Rule::Set)]);
+        let (one, s1) = apply(ORIG, &State::default(), Change::Add(Box::new(a)));
+        let edited = String::from_utf8(one).unwrap().replace("SMTPDebug=3", "SMTPDebug=0");
+        let p = plan(&Document::parse(edited.as_bytes()), &s1, Change::None, false).unwrap();
+        assert_eq!(p.state.leases[0].released, vec!["SMTPDebug".to_string()]);
+        let again = plan(&p.doc, &p.state, Change::None, false).unwrap();
+        assert!(again.changes.is_empty() && again.drift.is_empty());
+    }
+
+    #[test]
+    fn duplicate_of_a_key_to_change_is_refused() {
+        let a = lease("a", 1, &[("Log_MailRouting", "40", Rule::AtLeast)]);
+        let doc = Document::parse(b"[Notes]\nLog_MailRouting=20\nLog_MailRouting=30\n");
+        assert!(matches!(
+            plan(&doc, &State::default(), Change::Add(Box::new(a)), false),
+            Err(IniError::Duplicate { .. })
+        ));
+    }
+}

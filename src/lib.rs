@@ -1,0 +1,24 @@
+//! dbgini: switch Domino notes.ini debug settings on for a while, safely, and always back off.
+//!
+//! The library holds everything; `main.rs` only parses arguments, gathers the environment into a
+//! [`cmd::Context`] and prints the [`output::Report`] or the [`error::Error`].
+//!
+//! Pure core (no I/O, no clock, no environment): [`ini`] (the lossless document), [`profile`]
+//! (profiles, rules, validation), [`lease`] (state and layering). I/O: [`store`] (lock, journal,
+//! durable writes) over [`atomic`] (the one file writer). See ARCHITECTURE.md.
+//!
+//! # Limitations
+//! See [`ini`] for what the document model does not interpret.
+
+pub mod atomic;
+pub mod bytes;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod crash;
+pub mod error;
+pub mod ini;
+pub mod lease;
+pub mod output;
+pub mod profile;
+pub mod store;

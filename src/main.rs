@@ -1,0 +1,126 @@
+//! The `dbgini` binary: parse, gather the environment, run, print, exit.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use dbgini::cli::{Cli, ColorWhen};
+use dbgini::cmd::{self, Context};
+use dbgini::config::{self, Config};
+use dbgini::error::Error;
+use dbgini::output::Report;
+use dbgini::profile::Catalog;
+use dbgini::store::Caller;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let choice = match cli.color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    let (json, quiet) = (cli.json, cli.quiet);
+    let result = context(&cli).and_then(|ctx| cmd::run(cli.command, &ctx));
+    match result {
+        Ok(report) => {
+            print_report(&report, json, quiet);
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            print_error(&e, json);
+            std::process::ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// Everything from outside the process: environment, config, clock, user and host.
+fn context(cli: &Cli) -> Result<Context, Error> {
+    let config_dir = dirs::config_dir().map(|d| d.join("dbgini"));
+    let config_file = config_dir.as_ref().map(|d| d.join("config.toml"));
+    let config = match &config_file {
+        Some(f) => Config::load(f)?,
+        None => Config::default(),
+    };
+    let flag = cli.ini.clone().or_else(|| std::env::var_os("DBGINI_INI").filter(|v| !v.is_empty()).map(PathBuf::from));
+    let ini = config::resolve_ini(flag, &config, Path::new(config::DEFAULT_INI).exists());
+    let mut dirs = Vec::new();
+    dirs.extend(cli.profiles_dir.clone());
+    dirs.extend(config_dir.map(|d| d.join("profiles")));
+    dirs.push(PathBuf::from("/etc/dbgini/profiles"));
+    // DBGINI_NOW fixes the clock for tests and reproductions.
+    let now = match std::env::var("DBGINI_NOW") {
+        Ok(t) => t.parse().map_err(|e| Error::invalid(format!("DBGINI_NOW={t}: {e}"), "use an RFC 3339 time such as 2026-11-30T12:00:00Z, or unset it"))?,
+        Err(_) => jiff::Timestamp::now(),
+    };
+    let user = ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(uid_name);
+    let command = std::iter::once("dbgini".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    Ok(Context {
+        ini,
+        config_file,
+        catalog: Catalog { dirs },
+        caller: Caller {
+            user,
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
+            command,
+            now,
+            lock_timeout: Duration::from_secs(cli.lock_timeout),
+        },
+    })
+}
+
+/// The user when no USER-like variable is set (cron, systemd): the numeric uid on Unix.
+fn uid_name() -> String {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata("/proc/self") {
+        return format!("uid {}", std::os::unix::fs::MetadataExt::uid(&meta));
+    }
+    "unknown".into()
+}
+
+fn print_report(report: &Report, json: bool, quiet: bool) {
+    if json {
+        let _ = writeln!(std::io::stdout(), "{}", report.json);
+        return;
+    }
+    let mut out = anstream::stdout();
+    let _ = out.write_all(report.data.as_bytes());
+    let mut err = anstream::stderr();
+    let warn = anstyle::AnsiColor::Yellow.on_default().bold();
+    for w in &report.warnings {
+        let _ = writeln!(err, "{warn}warning:{warn:#} {w}");
+    }
+    if !quiet {
+        for n in &report.notes {
+            let _ = writeln!(err, "{n}");
+        }
+    }
+}
+
+fn print_error(e: &Error, json: bool) {
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    if json {
+        let obj = serde_json::json!({
+            "changed": false, "failed": true, "error": e.to_string(), "caused_by": causes,
+            "help": e.help(), "exit_code": e.exit_code() as u8,
+        });
+        let _ = writeln!(std::io::stdout(), "{obj}");
+    }
+    let mut err = anstream::stderr();
+    let red = anstyle::AnsiColor::Red.on_default().bold();
+    let cyan = anstyle::AnsiColor::Cyan.on_default().bold();
+    let _ = writeln!(err, "{red}error:{red:#} {e}");
+    for c in causes {
+        let _ = writeln!(err, "caused by: {c}");
+    }
+    let _ = writeln!(err, "{cyan}help:{cyan:#} {}", e.help());
+}

@@ -1,0 +1,738 @@
+//! Profiles: which notes.ini settings a debugging scenario needs, with a rule and a source each.
+//!
+//! A profile is a TOML file (see `profiles/` for the built-in ones, embedded in the binary) or a
+//! plain snippet of `KEY=VALUE` lines, which becomes an ad-hoc profile of `set` rules. Parsing is
+//! strict: unknown fields are errors, and errors name file, line and column.
+//!
+//! Resolving a profile ([`Profile::resolve`]) renders its value templates with the parameters and
+//! the notes.ini context, applies `--set` overrides and validates every key and value that could
+//! reach the file. Nothing here reads files or the environment except [`Catalog`], which looks
+//! profiles up in the directories it is given.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use jiff::SignedDuration;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How a setting combines with the value already in notes.ini.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The value replaces whatever is there.
+    Set,
+    /// Numeric level: keep the current value if it is already higher.
+    AtLeast,
+    /// Bit flags: the result is the current value OR this one.
+    Bits,
+    /// Only when the key is absent.
+    IfAbsent,
+}
+
+impl Rule {
+    /// The rule's name as written in profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Set => "set",
+            Rule::AtLeast => "at-least",
+            Rule::Bits => "bits",
+            Rule::IfAbsent => "if-absent",
+        }
+    }
+
+    /// Applies the rule to the current value (`None` when the key is absent).
+    pub fn apply(self, current: Option<&[u8]>, value: &[u8]) -> Vec<u8> {
+        let num = |v: &[u8]| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok();
+        match (self, current) {
+            (Rule::Set, _) | (_, None) => value.to_vec(),
+            (Rule::IfAbsent, Some(cur)) => cur.to_vec(),
+            (Rule::AtLeast, Some(cur)) => match (num(cur), num(value)) {
+                (Some(c), Some(v)) if c > v => cur.to_vec(),
+                _ => value.to_vec(),
+            },
+            (Rule::Bits, Some(cur)) => match (num(cur), num(value)) {
+                (Some(c), Some(v)) => (c | v).to_string().into_bytes(),
+                _ => value.to_vec(),
+            },
+        }
+    }
+}
+
+/// The type of a profile parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    /// An IPv4 or IPv6 address.
+    Ip,
+    /// A file path.
+    Path,
+    /// A non-negative integer.
+    Int,
+    /// Any printable ASCII text.
+    String,
+}
+
+impl ParamType {
+    /// The type's name as written in profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::Ip => "ip",
+            ParamType::Path => "path",
+            ParamType::Int => "int",
+            ParamType::String => "string",
+        }
+    }
+}
+
+/// A parameter a profile takes with `--param NAME=VALUE`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    /// Its name (`dns-server`).
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    /// Whether `enable` needs it.
+    #[serde(default)]
+    pub required: bool,
+    /// What it means.
+    pub help: String,
+}
+
+/// One notes.ini setting of a profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingSpec {
+    /// The notes.ini key, as it is written when added.
+    pub key: String,
+    /// A template: `{data_dir}`, `{profile}` and parameter names in braces.
+    pub value: String,
+    /// How it combines with the current value.
+    pub rule: Rule,
+    /// What it does, in an admin's words.
+    pub note: String,
+    /// Where the value comes from.
+    pub source: String,
+    /// Printed whenever the setting is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// A profile as written in a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Profile {
+    /// Its name; must match the file name.
+    pub name: String,
+    /// One line.
+    pub summary: String,
+    /// When to use it.
+    pub scenario: String,
+    /// `--for` when none is given.
+    pub default_duration: String,
+    /// The longest `--for` allowed.
+    pub max_duration: String,
+    /// Console commands that make the server re-read these settings (used by live mode).
+    #[serde(default)]
+    pub refresh: Vec<String>,
+    /// Parameters.
+    #[serde(default, rename = "param")]
+    pub params: Vec<Param>,
+    /// Settings.
+    #[serde(rename = "setting")]
+    pub settings: Vec<SettingSpec>,
+}
+
+/// A setting ready to apply: rendered, validated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// The rule.
+    pub rule: Rule,
+}
+
+/// A resolved setting with what an admin should be told about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The settings, in profile order.
+    pub settings: Vec<Setting>,
+    /// Warnings of the settings that apply.
+    pub warnings: Vec<String>,
+}
+
+/// What [`Profile::resolve`] needs to know about the target.
+#[derive(Clone, Debug)]
+pub struct RenderContext {
+    /// `Directory=` from notes.ini, else the directory of notes.ini.
+    pub data_dir: String,
+}
+
+/// The default `debug_outfile` shared by every built-in profile, so stacked profiles agree.
+pub const DEFAULT_OUTFILE: &str = "{data_dir}/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt";
+
+/// Maximum bytes of a notes.ini value (MAXENVVALUE 256 including the NUL).
+pub const MAX_VALUE_LEN: usize = 255;
+
+/// Checks a key dbgini is about to write: `[A-Za-z_$][A-Za-z0-9_$.]*`.
+pub fn validate_key(key: &str) -> Result<()> {
+    let mut bytes = key.bytes();
+    let ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            format!("{key:?} is not a valid notes.ini key"),
+            "keys are letters, digits, '_', '$' and '.', starting with a letter, '_' or '$'",
+        ))
+    }
+}
+
+/// Checks a value dbgini is about to write: printable ASCII, at most 255 bytes.
+pub fn validate_value(key: &str, value: &str) -> Result<()> {
+    if let Some(bad) = value.bytes().find(|b| !(0x20..=0x7E).contains(b)) {
+        let what = match bad {
+            b'\n' | b'\r' => "a line break".to_string(),
+            0 => "a NUL byte".to_string(),
+            b => format!("the byte 0x{b:02X}"),
+        };
+        return Err(Error::invalid(
+            format!("the value for {key} contains {what}"),
+            "values written to notes.ini must be printable ASCII on one line",
+        ));
+    }
+    if value.len() > MAX_VALUE_LEN {
+        return Err(Error::invalid(
+            format!("the value for {key} is {} bytes long", value.len()),
+            format!("Domino reads at most {MAX_VALUE_LEN} bytes of a notes.ini value; shorten it"),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a duration like `2h`, `90m`, `1h30m`, `45s`; must be positive.
+pub fn parse_duration(s: &str) -> std::result::Result<SignedDuration, String> {
+    let d: SignedDuration = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration; use forms like 2h, 90m, 1h30m or 45s"))?;
+    if d.is_negative() || d.is_zero() {
+        return Err(format!("'{s}' is not a positive duration"));
+    }
+    Ok(d)
+}
+
+/// Formats a duration the way admins write it: `2h`, `1h 30m`, `45s`.
+pub fn format_duration(d: SignedDuration) -> String {
+    format!("{d:#}")
+}
+
+/// Splits `NAME=VALUE` from the command line.
+pub fn split_assignment<'a>(flag: &str, s: &'a str) -> Result<(&'a str, &'a str)> {
+    s.split_once('=').ok_or_else(|| {
+        Error::invalid(
+            format!("{flag} {s:?} has no '='"),
+            format!("write {flag} NAME=VALUE, e.g. {flag} dns-server=192.0.2.53"),
+        )
+    })
+}
+
+/// A piece of a value template.
+#[derive(Debug, PartialEq, Eq)]
+enum Tok<'a> {
+    Lit(&'a str),
+    Var(&'a str),
+}
+
+/// Splits a template into literals and `{name}` placeholders; `{{` and `}}` are literal braces.
+fn tokens(template: &str) -> std::result::Result<Vec<Tok<'_>>, String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push(Tok::Lit(&rest[..at]));
+        let tail = &rest[at..];
+        if let Some(more) = tail.strip_prefix("{{") {
+            out.push(Tok::Lit("{"));
+            rest = more;
+        } else if let Some(more) = tail.strip_prefix("}}") {
+            out.push(Tok::Lit("}"));
+            rest = more;
+        } else if tail.starts_with('}') {
+            return Err(format!("stray '}}' in value template {template:?} (write }}}} for a brace)"));
+        } else {
+            let close = tail
+                .find('}')
+                .ok_or_else(|| format!("unclosed '{{' in value template {template:?}"))?;
+            out.push(Tok::Var(&tail[1..close]));
+            rest = &tail[close + 1..];
+        }
+    }
+    out.push(Tok::Lit(rest));
+    Ok(out)
+}
+
+/// Whether a path looks like a Windows one, so `/` in templates after `{data_dir}` becomes `\`.
+fn is_windows_path(p: &str) -> bool {
+    let b = p.as_bytes();
+    (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':') || (p.contains('\\') && !p.contains('/'))
+}
+
+impl Profile {
+    /// Parses and validates a profile file's text. `path` is only for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Profile> {
+        let profile: Profile = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            Error::ProfileSyntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                msg: e.message().to_string(),
+            }
+        })?;
+        profile.validate().map_err(|msg| {
+            let (line, column) = text.find(&msg.1).map_or((1, 1), |at| line_col(text, at));
+            Error::ProfileSyntax { path: path.to_path_buf(), line, column, msg: msg.0 }
+        })?;
+        Ok(profile)
+    }
+
+    /// Makes an ad-hoc profile of `set` rules from `KEY=VALUE` lines (blank lines, comments and a
+    /// `[Notes]` header are allowed).
+    pub fn from_snippet(text: &str, path: &Path) -> Result<Profile> {
+        let name = path.file_stem().map_or("snippet".into(), |s| s.to_string_lossy().into_owned());
+        let mut settings = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty()
+                || line.starts_with([';', '#', ':'])
+                || line.eq_ignore_ascii_case("[notes]")
+            {
+                continue;
+            }
+            let err = |msg: String| Error::ProfileSyntax {
+                path: path.to_path_buf(),
+                line: i + 1,
+                column: 1,
+                msg,
+            };
+            let (key, value) =
+                line.split_once('=').ok_or_else(|| err(format!("{line:?} is not KEY=VALUE")))?;
+            let (key, value) = (key.trim(), value.trim_start());
+            validate_key(key).map_err(|e| err(e.to_string()))?;
+            validate_value(key, value).map_err(|e| err(e.to_string()))?;
+            settings.push(SettingSpec {
+                key: key.into(),
+                value: value.replace('{', "{{").replace('}', "}}"),
+                rule: Rule::Set,
+                note: "from a KEY=VALUE snippet".into(),
+                source: path.display().to_string(),
+                warning: None,
+            });
+        }
+        let profile = Profile {
+            name,
+            summary: format!("settings from {}", path.display()),
+            scenario: "ad-hoc settings sent by support".into(),
+            default_duration: "2h".into(),
+            max_duration: "24h".into(),
+            refresh: Vec::new(),
+            params: Vec::new(),
+            settings,
+        };
+        profile.validate().map_err(|(msg, _)| Error::ProfileSyntax {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            msg,
+        })?;
+        Ok(profile)
+    }
+
+    /// Checks what serde cannot. On error: the message and a snippet to locate it in the text.
+    fn validate(&self) -> std::result::Result<(), (String, String)> {
+        let name_ok = !self.name.is_empty()
+            && self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !name_ok {
+            return Err((
+                format!("profile name {:?} must be letters, digits, '-' or '_'", self.name),
+                self.name.clone(),
+            ));
+        }
+        let default = parse_duration(&self.default_duration)
+            .map_err(|e| (format!("default-duration: {e}"), self.default_duration.clone()))?;
+        let max = parse_duration(&self.max_duration)
+            .map_err(|e| (format!("max-duration: {e}"), self.max_duration.clone()))?;
+        if default > max {
+            return Err((
+                "default-duration is longer than max-duration".into(),
+                self.default_duration.clone(),
+            ));
+        }
+        if self.settings.is_empty() {
+            return Err(("a profile needs at least one [[setting]]".into(), self.name.clone()));
+        }
+        let mut seen = Vec::<String>::new();
+        for s in &self.settings {
+            validate_key(&s.key).map_err(|e| (e.to_string(), s.key.clone()))?;
+            if seen.iter().any(|k| k.eq_ignore_ascii_case(&s.key)) {
+                return Err((format!("{} appears twice", s.key), s.key.clone()));
+            }
+            seen.push(s.key.clone());
+            for tok in tokens(&s.value).map_err(|e| (e, s.value.clone()))? {
+                let Tok::Var(name) = tok else { continue };
+                let known = matches!(name, "data_dir" | "profile")
+                    || self.params.iter().any(|p| p.name == name);
+                if !known {
+                    return Err((
+                        format!("{}: value uses {{{name}}}, which is not a parameter", s.key),
+                        s.value.clone(),
+                    ));
+                }
+            }
+            if matches!(s.rule, Rule::AtLeast | Rule::Bits)
+                && !s.value.contains('{')
+                && s.value.trim().parse::<u64>().is_err()
+            {
+                return Err((
+                    format!("{}: rule {} needs a whole number, not {:?}", s.key, s.rule.name(), s.value),
+                    s.value.clone(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The profile's default duration.
+    pub fn default_duration(&self) -> SignedDuration {
+        parse_duration(&self.default_duration).unwrap_or(SignedDuration::from_hours(2))
+    }
+
+    /// The profile's maximum duration.
+    pub fn max_duration(&self) -> SignedDuration {
+        parse_duration(&self.max_duration).unwrap_or(SignedDuration::from_hours(24))
+    }
+
+    /// Renders the settings for `params` and `overrides` (`--set`), validating everything.
+    ///
+    /// A setting whose value uses an optional parameter that was not given is left out.
+    pub fn resolve(
+        &self,
+        params: &BTreeMap<String, String>,
+        overrides: &[(String, String)],
+        ctx: &RenderContext,
+    ) -> Result<Resolved> {
+        for (name, value) in params {
+            let spec = self.params.iter().find(|p| &p.name == name).ok_or_else(|| {
+                let known: Vec<_> = self.params.iter().map(|p| p.name.as_str()).collect();
+                Error::invalid(
+                    format!("profile {} has no parameter '{name}'", self.name),
+                    if known.is_empty() {
+                        format!("profile {} takes no --param", self.name)
+                    } else {
+                        format!("its parameters are: {}", known.join(", "))
+                    },
+                )
+            })?;
+            check_param(spec, value)?;
+        }
+        if let Some(missing) = self.params.iter().find(|p| p.required && !params.contains_key(&p.name)) {
+            return Err(Error::invalid(
+                format!("profile {} needs --param {}=...", self.name, missing.name),
+                format!("{}: {}", missing.name, missing.help),
+            ));
+        }
+        let mut settings = Vec::new();
+        let mut warnings = Vec::new();
+        for spec in &self.settings {
+            let Some(value) = render(&spec.value, &self.name, params, ctx) else {
+                continue;
+            };
+            validate_value(&spec.key, &value)?;
+            if let Some(w) = &spec.warning {
+                warnings.push(format!("{}: {w}", spec.key));
+            }
+            settings.push(Setting { key: spec.key.clone(), value, rule: spec.rule });
+        }
+        for (key, value) in overrides {
+            validate_key(key)?;
+            validate_value(key, value)?;
+            match settings.iter_mut().find(|s| s.key.eq_ignore_ascii_case(key)) {
+                Some(s) => {
+                    s.value = value.clone();
+                    s.rule = Rule::Set;
+                }
+                None => settings.push(Setting { key: key.clone(), value: value.clone(), rule: Rule::Set }),
+            }
+        }
+        Ok(Resolved { settings, warnings })
+    }
+}
+
+fn check_param(spec: &Param, value: &str) -> Result<()> {
+    let ok = match spec.ty {
+        ParamType::Ip => value.parse::<IpAddr>().is_ok(),
+        ParamType::Int => value.parse::<u64>().is_ok(),
+        ParamType::Path | ParamType::String => true,
+    };
+    if !ok {
+        let ty = match spec.ty {
+            ParamType::Ip => "an IP address such as 192.0.2.53",
+            _ => "a whole number",
+        };
+        return Err(Error::invalid(
+            format!("--param {}={value}: not {ty}", spec.name),
+            format!("{}: {}", spec.name, spec.help),
+        ));
+    }
+    validate_value(&spec.name, value)
+}
+
+/// Renders a template; `None` when it uses a parameter that was not given.
+fn render(
+    template: &str,
+    profile: &str,
+    params: &BTreeMap<String, String>,
+    ctx: &RenderContext,
+) -> Option<String> {
+    let windows = template.contains("{data_dir}") && is_windows_path(&ctx.data_dir);
+    let mut out = String::new();
+    for tok in tokens(template).ok()? {
+        match tok {
+            Tok::Lit(lit) if windows => out.push_str(&lit.replace('/', "\\")),
+            Tok::Lit(lit) => out.push_str(lit),
+            Tok::Var("data_dir") => out.push_str(ctx.data_dir.trim_end_matches(['/', '\\'])),
+            Tok::Var("profile") => out.push_str(profile),
+            Tok::Var(name) => out.push_str(params.get(name)?),
+        }
+    }
+    Some(out)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+/// Where a profile came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled into dbgini.
+    BuiltIn,
+    /// A profile directory (`--profiles-dir`, user or site).
+    Dir(PathBuf),
+    /// A file named on the command line.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::BuiltIn => f.write_str("built-in"),
+            Origin::Dir(p) | Origin::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// The built-in profiles, embedded at compile time.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("router", include_str!("../profiles/router.toml")),
+    ("lookup", include_str!("../profiles/lookup.toml")),
+    ("smtp-inbound", include_str!("../profiles/smtp-inbound.toml")),
+    ("smtp-outbound", include_str!("../profiles/smtp-outbound.toml")),
+    ("tcp-resolver", include_str!("../profiles/tcp-resolver.toml")),
+];
+
+/// A profile found by the [`Catalog`].
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// The profile.
+    pub profile: Profile,
+    /// Where it came from.
+    pub origin: Origin,
+    /// What it hides: same-named profiles further down the search order.
+    pub shadows: Vec<Origin>,
+}
+
+/// Looks profiles up: the given directories in order (first wins), then the built-in ones.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// Directories searched before the built-in profiles, highest precedence first.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Catalog {
+    /// Finds a profile by name, or loads it from a path (a `.toml` profile or a snippet).
+    pub fn find(&self, name_or_path: &str) -> Result<Found> {
+        let path = Path::new(name_or_path);
+        if name_or_path.contains(['/', '\\']) || path.extension().is_some() {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io("read profile", path, e))?;
+            let profile = if path.extension().is_some_and(|e| e == "toml") {
+                Profile::parse(&text, path)?
+            } else {
+                Profile::from_snippet(&text, path)?
+            };
+            return Ok(Found { profile, origin: Origin::File(path.into()), shadows: Vec::new() });
+        }
+        let mut found: Option<Found> = None;
+        for origin in self.candidates(name_or_path) {
+            match &mut found {
+                Some(f) => f.shadows.push(origin),
+                None => found = Some(Found { profile: self.load(name_or_path, &origin)?, origin, shadows: Vec::new() }),
+            }
+        }
+        found.ok_or_else(|| Error::UnknownProfile {
+            name: name_or_path.into(),
+            known: self.list().map(|l| l.into_iter().map(|f| f.profile.name).collect()).unwrap_or_default(),
+        })
+    }
+
+    /// Every origin that has a profile of this name, in precedence order.
+    fn candidates(&self, name: &str) -> Vec<Origin> {
+        let mut out: Vec<Origin> = self
+            .dirs
+            .iter()
+            .map(|d| d.join(format!("{name}.toml")))
+            .filter(|p| p.is_file())
+            .map(Origin::Dir)
+            .collect();
+        if BUILT_IN.iter().any(|(n, _)| *n == name) {
+            out.push(Origin::BuiltIn);
+        }
+        out
+    }
+
+    fn load(&self, name: &str, origin: &Origin) -> Result<Profile> {
+        let (text, path) = match origin {
+            Origin::BuiltIn => {
+                let text = BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).unwrap_or("");
+                (text.to_string(), PathBuf::from(format!("profiles/{name}.toml")))
+            }
+            Origin::Dir(p) | Origin::File(p) => {
+                (std::fs::read_to_string(p).map_err(|e| Error::io("read profile", p, e))?, p.clone())
+            }
+        };
+        let profile = Profile::parse(&text, &path)?;
+        if profile.name != name {
+            return Err(Error::ProfileSyntax {
+                path,
+                line: 1,
+                column: 1,
+                msg: format!("name = {:?} does not match the file name {name}.toml", profile.name),
+            });
+        }
+        Ok(profile)
+    }
+
+    /// Every profile, sorted by name, each with what it overrides.
+    pub fn list(&self) -> Result<Vec<Found>> {
+        let mut names: Vec<String> = BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
+        for dir in &self.dirs {
+            let Ok(entries) = std::fs::read_dir(dir) else { continue };
+            for entry in entries.flatten() {
+                let p = entry.path();
+                if p.extension().is_some_and(|e| e == "toml") {
+                    if let Some(stem) = p.file_stem() {
+                        names.push(stem.to_string_lossy().into_owned());
+                    }
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        names.iter().map(|n| self.find(n)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(dir: &str) -> RenderContext {
+        RenderContext { data_dir: dir.into() }
+    }
+
+    #[test]
+    fn rules_combine_as_documented() {
+        assert_eq!(Rule::Bits.apply(Some(b"1"), b"2"), b"3");
+        assert_eq!(Rule::Bits.apply(Some(b"3"), b"3"), b"3");
+        assert_eq!(Rule::AtLeast.apply(Some(b"30"), b"40"), b"40");
+        assert_eq!(Rule::AtLeast.apply(Some(b" 50"), b"40"), b" 50");
+        assert_eq!(Rule::AtLeast.apply(Some(b"junk"), b"40"), b"40");
+        assert_eq!(Rule::IfAbsent.apply(Some(b"mine.txt"), b"x"), b"mine.txt");
+        assert_eq!(Rule::IfAbsent.apply(None, b"x"), b"x");
+        assert_eq!(Rule::Set.apply(Some(b"9"), b"1"), b"1");
+    }
+
+    #[test]
+    fn every_built_in_profile_parses() {
+        for (name, text) in BUILT_IN {
+            let p = Profile::parse(text, Path::new(name)).unwrap();
+            assert_eq!(&p.name, name);
+        }
+    }
+
+    #[test]
+    fn data_dir_template_follows_windows_separators() {
+        let p = Catalog::default().find("router").unwrap().profile;
+        let r = p.resolve(&BTreeMap::new(), &[], &ctx("C:\\Domino\\Data")).unwrap();
+        let out = r.settings.iter().find(|s| s.key == "debug_outfile").unwrap();
+        assert_eq!(out.value, "C:\\Domino\\Data\\IBM_TECHNICAL_SUPPORT\\dbgini_debug.txt");
+        let r = p.resolve(&BTreeMap::new(), &[], &ctx("/local/notesdata/")).unwrap();
+        let out = r.settings.iter().find(|s| s.key == "debug_outfile").unwrap();
+        assert_eq!(out.value, "/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt");
+    }
+
+    #[test]
+    fn optional_param_setting_is_left_out_unless_given() {
+        let p = Catalog::default().find("tcp-resolver").unwrap().profile;
+        let none = p.resolve(&BTreeMap::new(), &[], &ctx("/d")).unwrap();
+        assert!(!none.settings.iter().any(|s| s.key == "DNSServer"));
+        let params = BTreeMap::from([("dns-server".to_string(), "192.0.2.53".to_string())]);
+        let some = p.resolve(&params, &[], &ctx("/d")).unwrap();
+        assert!(some.settings.iter().any(|s| s.key == "DNSServer" && s.value == "192.0.2.53"));
+        assert!(some.warnings.iter().any(|w| w.contains("DNSServer")));
+        let bad = BTreeMap::from([("dns-server".to_string(), "999.1.1.1".to_string())]);
+        assert!(p.resolve(&bad, &[], &ctx("/d")).is_err());
+    }
+
+    #[test]
+    fn overrides_are_validated() {
+        let p = Catalog::default().find("router").unwrap().profile;
+        let nl = [("DNSServer".to_string(), "1.2.3.4\nServerTasks=x".to_string())];
+        assert!(p.resolve(&BTreeMap::new(), &nl, &ctx("/d")).is_err());
+        let long = [("X".to_string(), "a".repeat(256))];
+        assert!(p.resolve(&BTreeMap::new(), &long, &ctx("/d")).is_err());
+        let key = [("Bad=Key".to_string(), "1".to_string())];
+        assert!(p.resolve(&BTreeMap::new(), &key, &ctx("/d")).is_err());
+        let ok = [("log_mailrouting".to_string(), "30".to_string())];
+        let r = p.resolve(&BTreeMap::new(), &ok, &ctx("/d")).unwrap();
+        let s = r.settings.iter().find(|s| s.key == "Log_MailRouting").unwrap();
+        assert_eq!((s.value.as_str(), s.rule), ("30", Rule::Set));
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_with_line_and_column() {
+        let text = "name = \"x\"\nsummary = \"s\"\nscenario = \"s\"\ndefault-duration = \"1h\"\nmax-duration = \"2h\"\ncolour = \"red\"\n";
+        let err = Profile::parse(text, Path::new("x.toml")).unwrap_err();
+        assert!(matches!(err, Error::ProfileSyntax { line: 6, column: 1, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h30m").unwrap(), SignedDuration::from_mins(90));
+        assert_eq!(parse_duration("45s").unwrap(), SignedDuration::from_secs(45));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-1h").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(format_duration(SignedDuration::from_mins(90)), "1h 30m");
+    }
+}

@@ -1,0 +1,475 @@
+//! Where dbgini keeps its state for one notes.ini, and the durable write path.
+//!
+//! State lives beside the target, in `.dbgini/<file name>/` next to the real notes.ini (after
+//! following symlinks), so every user and tool that manages that file sees the same leases:
+//!
+//! | file | what |
+//! |---|---|
+//! | `lock` | held exclusively while a command works on the target; says who holds it |
+//! | `state.toml` | active leases and managed keys ([`crate::lease::State`]) |
+//! | `pending.toml` | written before notes.ini changes, removed after: what recovery needs |
+//! | `backups/` | the last [`BACKUPS_KEPT`] versions of notes.ini before dbgini changed it |
+//! | `audit.jsonl` | one JSON line per write |
+//!
+//! A write ([`Session::commit`]) goes: pending record (durable) -> backup -> check the file did not
+//! change since it was read -> atomic replace -> state -> remove pending. Whatever point a crash
+//! stops it at, the next [`Session::open`] finds notes.ini either whole-old or whole-new and makes
+//! the state agree (see [`Recovery`]).
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use crate::atomic;
+use crate::error::{Error, Result};
+use crate::ini::Document;
+use crate::lease::{Drift, KeyChange, STATE_VERSION, State};
+
+/// How many backups of notes.ini are kept.
+pub const BACKUPS_KEPT: usize = 10;
+
+/// A notes.ini and the paths of its state.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The path as given.
+    pub ini: PathBuf,
+    /// The real file (symlinks followed): what is replaced.
+    pub real: PathBuf,
+    /// `.dbgini/<file name>/` beside the real file.
+    pub state_dir: PathBuf,
+}
+
+impl Target {
+    /// Resolves the real file and the state directory.
+    pub fn resolve(ini: &Path) -> Result<Target> {
+        let real = std::fs::canonicalize(ini).map_err(|e| Error::io("open", ini, e))?;
+        if !real.is_file() {
+            return Err(Error::invalid(
+                format!("{} is not a file", ini.display()),
+                "--ini must name the notes.ini file itself, not its directory",
+            ));
+        }
+        let dir = real.parent().unwrap_or(Path::new("/"));
+        let name = real.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        Ok(Target { ini: ini.to_path_buf(), state_dir: dir.join(".dbgini").join(name), real })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.state_dir.join(name)
+    }
+
+    /// `state.toml`.
+    pub fn state_file(&self) -> PathBuf {
+        self.path("state.toml")
+    }
+
+    /// `pending.toml`.
+    pub fn pending_file(&self) -> PathBuf {
+        self.path("pending.toml")
+    }
+
+    /// `audit.jsonl`.
+    pub fn audit_file(&self) -> PathBuf {
+        self.path("audit.jsonl")
+    }
+
+    /// `backups/`.
+    pub fn backups_dir(&self) -> PathBuf {
+        self.path("backups")
+    }
+
+    fn temp_prefix(&self) -> String {
+        let name = self.real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        format!("{}{name}.", atomic::TEMP_PREFIX)
+    }
+}
+
+/// Who is running dbgini, and when: everything the store records about the caller.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// User name.
+    pub user: String,
+    /// Host name.
+    pub host: String,
+    /// The command line, for the lock and the audit log.
+    pub command: String,
+    /// The time now.
+    pub now: Timestamp,
+    /// How long to wait for the lock.
+    pub lock_timeout: Duration,
+}
+
+/// What an interrupted earlier operation left, and what `open` did about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// notes.ini had been replaced: the state was brought up to date.
+    Finished(String),
+    /// notes.ini had not been replaced: the pending record was dropped.
+    Discarded(String),
+}
+
+impl Recovery {
+    /// A sentence for the admin.
+    pub fn message(&self) -> String {
+        match self {
+            Recovery::Finished(op) => format!(
+                "an earlier `dbgini {op}` was interrupted after it had written notes.ini; its state was recorded now"
+            ),
+            Recovery::Discarded(op) => format!(
+                "an earlier `dbgini {op}` was interrupted before it changed notes.ini; it was discarded and notes.ini is as it was"
+            ),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pending {
+    op: String,
+    started: Timestamp,
+    before_sha256: String,
+    after_sha256: String,
+    state: State,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// When.
+    pub time: Timestamp,
+    /// Who.
+    pub user: String,
+    /// Where.
+    pub host: String,
+    /// The command line.
+    pub command: String,
+    /// The lease ids the operation created or ended.
+    pub leases: Vec<String>,
+    /// Key changes in notes.ini.
+    pub changes: Vec<KeyChange>,
+    /// Hand changes found.
+    #[serde(default)]
+    pub drift: Vec<Drift>,
+    /// `--reason`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Hash of notes.ini before.
+    pub before_sha256: String,
+    /// Hash of notes.ini after.
+    pub after_sha256: String,
+}
+
+/// A target opened for work: locked (when it has state), recovered, read.
+pub struct Session {
+    /// The target.
+    pub target: Target,
+    /// notes.ini as read.
+    pub bytes: Vec<u8>,
+    /// The committed state.
+    pub state: State,
+    /// What recovery did, if anything.
+    pub recovery: Option<Recovery>,
+    perms: atomic::Perms,
+    lock: Option<File>,
+}
+
+/// Hex SHA-256.
+pub fn sha256(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Session {
+    /// Opens a target. With `write`, the state directory is created if needed; without it, a target
+    /// that never had state is read without locking.
+    pub fn open(target: Target, caller: &Caller, write: bool) -> Result<Session> {
+        let meta = std::fs::metadata(&target.real).map_err(|e| Error::io("read", &target.real, e))?;
+        let perms = atomic::Perms::of(&meta);
+        let has_state = target.state_dir.is_dir();
+        let lock = if has_state || write {
+            if !has_state {
+                create_state_dir(&target, perms)?;
+            }
+            Some(lock(&target, caller, perms)?)
+        } else {
+            None
+        };
+        crate::crash::point("after-lock");
+        let mut session = Session {
+            bytes: Vec::new(),
+            state: State::default(),
+            recovery: None,
+            perms,
+            lock,
+            target,
+        };
+        if session.lock.is_some() {
+            session.remove_stale_temp_files();
+            session.recovery = session.recover()?;
+        }
+        session.bytes = read(&session.target.real)?;
+        session.state = read_state(&session.target.state_file())?;
+        Ok(session)
+    }
+
+    /// The document as read.
+    pub fn doc(&self) -> Document {
+        Document::parse(&self.bytes)
+    }
+
+    fn remove_stale_temp_files(&self) {
+        let prefix = self.target.temp_prefix();
+        let dir = self.target.real.parent().unwrap_or(Path::new("/"));
+        for d in [dir, self.target.state_dir.as_path(), self.target.backups_dir().as_path()] {
+            let Ok(entries) = std::fs::read_dir(d) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(&prefix) || (d != dir && name.starts_with(atomic::TEMP_PREFIX)) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+
+    fn recover(&self) -> Result<Option<Recovery>> {
+        let path = self.target.pending_file();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", &path, e)),
+        };
+        let pending: Pending = toml::from_str(&text)
+            .map_err(|e| Error::BadState { path: path.clone(), msg: e.message().to_string() })?;
+        let now = sha256(&read(&self.target.real)?);
+        let outcome = if now == pending.after_sha256 {
+            self.write_state(&pending.state)?;
+            Recovery::Finished(pending.op)
+        } else if now == pending.before_sha256 {
+            Recovery::Discarded(pending.op)
+        } else {
+            return Err(Error::Interrupted {
+                op: pending.op,
+                path: self.target.real.clone(),
+                pending: path,
+                backup: newest_backup(&self.target),
+            });
+        };
+        remove(&path)?;
+        Ok(Some(outcome))
+    }
+
+    fn write_state(&self, state: &State) -> Result<()> {
+        let path = self.target.state_file();
+        let text = toml::to_string_pretty(state).map_err(|e| Error::BadState { path: path.clone(), msg: e.to_string() })?;
+        atomic::write(&path, text.as_bytes(), self.perms.private()).map_err(|e| Error::io("write", path, e))
+    }
+
+    /// Makes `after` and `state` durable, in the order that recovery relies on, and appends
+    /// `audit` to the log. `after` equal to what was read writes only the state.
+    pub fn commit(&self, op: &str, after: &[u8], state: &State, mut audit: AuditRecord) -> Result<()> {
+        let real = &self.target.real;
+        audit.before_sha256 = sha256(&self.bytes);
+        audit.after_sha256 = sha256(after);
+        if after != self.bytes.as_slice() {
+            let pending = Pending {
+                op: op.to_string(),
+                started: audit.time,
+                before_sha256: audit.before_sha256.clone(),
+                after_sha256: audit.after_sha256.clone(),
+                state: state.clone(),
+            };
+            let path = self.target.pending_file();
+            let text = toml::to_string_pretty(&pending).map_err(|e| Error::BadState { path: path.clone(), msg: e.to_string() })?;
+            atomic::write(&path, text.as_bytes(), self.perms.private()).map_err(|e| Error::io("write", &path, e))?;
+            crate::crash::point("after-pending");
+            let replaced = self.backup(audit.time).and_then(|()| {
+                crate::crash::point("after-backup");
+                if read(real)? != self.bytes {
+                    return Err(Error::ChangedUnderneath { path: real.clone() });
+                }
+                atomic::write(real, after, self.perms).map_err(|e| Error::io("replace", real, e))
+            });
+            if let Err(e) = replaced {
+                // notes.ini is unchanged: the pending record is void.
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+            self.write_state(state)?;
+            crate::crash::point("after-state");
+            remove(&path)?;
+            crate::crash::point("before-done");
+        } else if state != &self.state {
+            self.write_state(state)?;
+        } else {
+            return Ok(());
+        }
+        self.append_audit(&audit)
+    }
+
+    fn backup(&self, now: Timestamp) -> Result<()> {
+        let dir = self.target.backups_dir();
+        ensure_dir(&dir, self.perms)?;
+        let name = self.target.real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+        let mut path = dir.join(format!("{name}.{stamp}"));
+        let mut n = 1;
+        while path.exists() {
+            n += 1;
+            path = dir.join(format!("{name}.{stamp}-{n:03}"));
+        }
+        atomic::write(&path, &self.bytes, self.perms.private()).map_err(|e| Error::io("write backup", &path, e))?;
+        let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| Error::io("list", &dir, e))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|f| f.to_string_lossy().starts_with(&format!("{name}."))))
+            .collect();
+        all.sort();
+        for old in all.iter().rev().skip(BACKUPS_KEPT) {
+            let _ = std::fs::remove_file(old);
+        }
+        Ok(())
+    }
+
+    fn append_audit(&self, record: &AuditRecord) -> Result<()> {
+        let path = self.target.audit_file();
+        let mut line = serde_json::to_string(record).map_err(|e| Error::BadState { path: path.clone(), msg: e.to_string() })?;
+        line.push('\n');
+        let mut opts = OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, self.perms.private().mode);
+        let new = !path.exists();
+        let mut f = opts.open(&path).map_err(|e| Error::io("open", &path, e))?;
+        if new {
+            atomic::set_perms(&path, self.perms.private()).map_err(|e| Error::io("set the owner of", &path, e))?;
+        }
+        f.write_all(line.as_bytes()).and_then(|()| f.sync_data()).map_err(|e| Error::io("append to", &path, e))
+    }
+
+    /// Releases the lock (also done on drop).
+    pub fn close(self) {
+        drop(self.lock);
+    }
+}
+
+/// Reads the audit log, oldest first.
+pub fn read_audit(target: &Target) -> Result<Vec<AuditRecord>> {
+    let path = target.audit_file();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| Error::BadState { path: path.clone(), msg: format!("line {}: {e}", i + 1) })
+        })
+        .collect()
+}
+
+fn newest_backup(target: &Target) -> Option<PathBuf> {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(target.backups_dir()).ok()?.flatten().map(|e| e.path()).collect();
+    all.sort();
+    all.pop()
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io("read", path, e))
+}
+
+fn remove(path: &Path) -> Result<()> {
+    std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
+    atomic::sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io("sync", path, e))
+}
+
+fn read_state(path: &Path) -> Result<State> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    #[derive(Deserialize)]
+    struct Version {
+        version: Option<u32>,
+    }
+    let bad = |msg: String| Error::BadState { path: path.to_path_buf(), msg };
+    let v: Version = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
+    match v.version {
+        Some(STATE_VERSION) => toml::from_str(&text).map_err(|e| bad(e.message().to_string())),
+        Some(n) if n > STATE_VERSION => Err(bad(format!("it was written by a newer dbgini (state version {n}); upgrade dbgini"))),
+        other => Err(bad(format!("unknown state version {other:?}"))),
+    }
+}
+
+/// Directory mode: owner rwx, and r-x for group and others only where notes.ini is readable by them.
+fn dir_mode(perms: atomic::Perms) -> u32 {
+    let m = perms.mode;
+    0o700 | if m & 0o040 != 0 { 0o050 } else { 0 } | if m & 0o004 != 0 { 0o005 } else { 0 }
+}
+
+fn ensure_dir(dir: &Path, perms: atomic::Perms) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
+    atomic::set_perms(dir, atomic::Perms { mode: dir_mode(perms), ..perms })
+        .map_err(|e| Error::io("set the owner of", dir, e))
+}
+
+fn create_state_dir(target: &Target, perms: atomic::Perms) -> Result<()> {
+    let parent = target.state_dir.parent().unwrap_or(Path::new("/"));
+    ensure_dir(parent, perms)?;
+    ensure_dir(&target.state_dir, perms)
+}
+
+fn lock(target: &Target, caller: &Caller, perms: atomic::Perms) -> Result<File> {
+    let path = target.state_dir.join("lock");
+    let new = !path.exists();
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io("open the lock file", &path, e))?;
+    if new {
+        atomic::set_perms(&path, perms.private()).map_err(|e| Error::io("set the owner of", &path, e))?;
+    }
+    let start = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < caller.lock_timeout => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.rewind().and_then(|()| file.read_to_string(&mut holder));
+                let holder = holder.trim();
+                return Err(Error::Locked {
+                    holder: if holder.is_empty() { "holder unknown".into() } else { holder.into() },
+                    waited_secs: caller.lock_timeout.as_secs(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
+        }
+    }
+    let who = format!(
+        "pid {} `{}` by {}@{} since {}",
+        std::process::id(),
+        caller.command,
+        caller.user,
+        caller.host,
+        caller.now
+    );
+    // The holder line is only informative: failing to write it does not matter.
+    let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(who.as_bytes()));
+    Ok(file)
+}
