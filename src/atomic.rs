@@ -11,6 +11,12 @@ use std::path::Path;
 /// Prefix of dbgini's temp files, so recovery can tell them from anybody else's.
 pub const TEMP_PREFIX: &str = ".dbgini-tmp-";
 
+/// The temp file prefix for replacing a file named `name`: `.dbgini-tmp-<name>.`, so recovery
+/// removes only the leftovers of the file it is working on.
+pub fn temp_prefix(name: &std::ffi::OsStr) -> String {
+    format!("{TEMP_PREFIX}{}.", name.to_string_lossy())
+}
+
 /// Mode and owner for a file dbgini writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Perms {
@@ -27,18 +33,29 @@ impl Perms {
     #[cfg(unix)]
     pub fn of(meta: &Metadata) -> Perms {
         use std::os::unix::fs::MetadataExt;
-        Perms { mode: meta.mode() & 0o7777, uid: meta.uid(), gid: meta.gid() }
+        Perms {
+            mode: meta.mode() & 0o7777,
+            uid: meta.uid(),
+            gid: meta.gid(),
+        }
     }
 
     /// Windows: permissions are inherited from the directory's ACL.
     #[cfg(not(unix))]
     pub fn of(_meta: &Metadata) -> Perms {
-        Perms { mode: 0o644, uid: 0, gid: 0 }
+        Perms {
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        }
     }
 
     /// For dbgini's own files beside notes.ini: owner read-write, never more readable than notes.ini.
     pub fn private(self) -> Perms {
-        Perms { mode: (self.mode & 0o644) | 0o600, ..self }
+        Perms {
+            mode: (self.mode & 0o644) | 0o600,
+            ..self
+        }
     }
 }
 
@@ -47,14 +64,29 @@ impl Perms {
 /// The temp file is created exclusively with a random name (never a predictable one), so nobody
 /// can plant it in advance. On any error the temp file is removed and `path` is untouched.
 pub fn write(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
+    write_hooked(path, bytes, perms, &|_| {})
+}
+
+/// [`write`], calling `hook` with `"after-temp-write"` once the temp file is durable and with
+/// `"after-rename"` once it has replaced `path` (the crash points of the notes.ini replace).
+pub fn write_hooked(
+    path: &Path,
+    bytes: &[u8],
+    perms: Perms,
+    hook: &dyn Fn(&str),
+) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let prefix = temp_prefix(path.file_name().unwrap_or_default());
+    let mut tmp = tempfile::Builder::new().prefix(&prefix).tempfile_in(dir)?;
     tmp.as_file_mut().write_all(bytes)?;
     set_perms(tmp.path(), perms)?;
     tmp.as_file().sync_all()?;
-    crate::crash::point("after-temp-write");
+    hook("after-temp-write");
     tmp.persist(path).map_err(|e| e.error)?;
-    crate::crash::point("after-rename");
+    hook("after-rename");
     sync_dir(dir)
 }
 

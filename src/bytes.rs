@@ -40,7 +40,9 @@ impl Bytes {
                     rest = more;
                 }
                 [b'x', h, l, more @ ..] => {
-                    let hex = std::str::from_utf8(&[*h, *l]).map_err(|e| e.to_string())?.to_owned();
+                    let hex = std::str::from_utf8(&[*h, *l])
+                        .map_err(|e| e.to_string())?
+                        .to_owned();
                     let v = u8::from_str_radix(&hex, 16)
                         .map_err(|_| format!("bad escape \\x{hex} in {s:?}"))?;
                     out.push(v);

@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Switch Domino notes.ini debug settings on for a while, safely, and always back off again.
 #[derive(Debug, Parser)]
 #[command(name = "dbgini", version, about, long_about = None, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 ok, 1 failure (nothing changed), 2 invalid usage or input, \
-3 refused by a safety check (nothing changed).")]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 failure (nothing changed), 2 invalid usage or input, \
+3 refused by a safety check (nothing changed)."
+)]
 pub struct Cli {
     /// The notes.ini to work on [default: $DBGINI_INI, else `ini` in the config file, else
     /// /local/notesdata/notes.ini when it exists]
@@ -84,7 +86,7 @@ pub struct EnableArgs {
     pub profile: String,
 
     /// How long the lease lasts, e.g. 2h, 90m, 1h30m [default: the profile's default]
-    #[arg(long = "for", value_name = "DURATION")]
+    #[arg(long = "for", value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<String>,
 
     /// A profile parameter, e.g. --param dns-server=192.0.2.53 (repeatable)

@@ -36,6 +36,11 @@ impl Config {
 
 /// The notes.ini to use: the flag (or `DBGINI_INI`), else the config, else [`DEFAULT_INI`] when
 /// `default_exists`.
-pub fn resolve_ini(flag: Option<PathBuf>, config: &Config, default_exists: bool) -> Option<PathBuf> {
-    flag.or_else(|| config.ini.clone()).or_else(|| default_exists.then(|| PathBuf::from(DEFAULT_INI)))
+pub fn resolve_ini(
+    flag: Option<PathBuf>,
+    config: &Config,
+    default_exists: bool,
+) -> Option<PathBuf> {
+    flag.or_else(|| config.ini.clone())
+        .or_else(|| default_exists.then(|| PathBuf::from(DEFAULT_INI)))
 }

@@ -23,7 +23,9 @@ pub fn point(name: &str) {
     if std::env::var("DBGINI_CRASH_AT").is_ok_and(|v| v == name) {
         let pid = std::process::id().to_string();
         // std cannot send signals; kill(1) delivers a real SIGKILL to this process.
-        let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status();
         loop {
             std::thread::park();
         }

@@ -116,12 +116,19 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::Invalid`].
     pub fn invalid(msg: impl Into<String>, help: impl Into<String>) -> Error {
-        Error::Invalid { msg: msg.into(), help: help.into() }
+        Error::Invalid {
+            msg: msg.into(),
+            help: help.into(),
+        }
     }
 
     /// Shorthand for [`Error::Io`].
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { action, path: path.into(), source }
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 
     /// The exit code for this error.

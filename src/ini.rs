@@ -75,8 +75,14 @@ fn is_blank(b: u8) -> bool {
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|&b| !is_blank(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|&b| !is_blank(b)).map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|&b| !is_blank(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_blank(b))
+        .map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
@@ -87,7 +93,9 @@ impl Line {
         match t.first() {
             None => Kind::Blank,
             Some(b';' | b'#' | b':') => Kind::Comment,
-            Some(b'[') if t.ends_with(b"]") && t.len() >= 2 => Kind::Section(trim(&t[1..t.len() - 1])),
+            Some(b'[') if t.ends_with(b"]") && t.len() >= 2 => {
+                Kind::Section(trim(&t[1..t.len() - 1]))
+            }
             _ => match self.content.iter().position(|&b| b == b'=') {
                 Some(eq) if !trim(&self.content[..eq]).is_empty() => Kind::Key {
                     key: trim(&self.content[..eq]),
@@ -150,7 +158,11 @@ pub enum IniError {
 }
 
 fn join_lines(lines: &[usize]) -> String {
-    lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" and ")
+    lines
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// A notes.ini file as lines.
@@ -181,11 +193,17 @@ impl Document {
                     } else {
                         (&rest[..nl], Ending::Lf)
                     };
-                    lines.push(Line { content: content.to_vec(), ending });
+                    lines.push(Line {
+                        content: content.to_vec(),
+                        ending,
+                    });
                     rest = &rest[nl + 1..];
                 }
                 None => {
-                    lines.push(Line { content: rest.to_vec(), ending: Ending::None });
+                    lines.push(Line {
+                        content: rest.to_vec(),
+                        ending: Ending::None,
+                    });
                     rest = &[];
                 }
             }
@@ -211,7 +229,11 @@ impl Document {
 
     /// Refuses files that dbgini must not edit: BOM, NUL bytes, CR-only line endings, no `[Notes]`.
     pub fn check_editable(&self) -> Result<(), IniError> {
-        if self.lines.first().is_some_and(|l| l.content.starts_with(b"\xEF\xBB\xBF")) {
+        if self
+            .lines
+            .first()
+            .is_some_and(|l| l.content.starts_with(b"\xEF\xBB\xBF"))
+        {
             return Err(IniError::Bom);
         }
         if let Some(i) = self.lines.iter().position(|l| l.content.contains(&0)) {
@@ -254,7 +276,10 @@ impl Document {
         let mut found = Vec::new();
         for (start, end) in self.notes_sections() {
             for i in start + 1..end {
-                if self.lines[i].key().is_some_and(|k| k.eq_ignore_ascii_case(key.as_bytes())) {
+                if self.lines[i]
+                    .key()
+                    .is_some_and(|k| k.eq_ignore_ascii_case(key.as_bytes()))
+                {
                     found.push(i);
                 }
             }
@@ -281,7 +306,11 @@ impl Document {
 
     /// The line ending most lines use (LF when none does).
     pub fn dominant_ending(&self) -> Ending {
-        let crlf = self.lines.iter().filter(|l| l.ending == Ending::Crlf).count();
+        let crlf = self
+            .lines
+            .iter()
+            .filter(|l| l.ending == Ending::Crlf)
+            .count();
         let lf = self.lines.iter().filter(|l| l.ending == Ending::Lf).count();
         if crlf > lf { Ending::Crlf } else { Ending::Lf }
     }
@@ -293,7 +322,11 @@ impl Document {
     /// When `index` is not a key line: callers find it with [`Document::find`].
     pub fn set_value(&mut self, index: usize, value: &[u8]) {
         let line = &mut self.lines[index];
-        let eq = line.content.iter().position(|&b| b == b'=').expect("set_value on a key line");
+        let eq = line
+            .content
+            .iter()
+            .position(|&b| b == b'=')
+            .expect("set_value on a key line");
         let start = line.value_start(eq);
         line.content.truncate(start);
         line.content.extend_from_slice(value);
@@ -318,15 +351,18 @@ impl Document {
             None => self.lines.len().saturating_sub(1),
         };
         let mut added_ending_before = false;
-        if let Some(prev) = self.lines.get_mut(after) {
-            if prev.ending == Ending::None {
-                prev.ending = ending;
-                added_ending_before = true;
-            }
+        if let Some(prev) = self.lines.get_mut(after)
+            && prev.ending == Ending::None
+        {
+            prev.ending = ending;
+            added_ending_before = true;
         }
         let index = (after + 1).min(self.lines.len());
         self.lines.insert(index, Line { content, ending });
-        Inserted { index, added_ending_before }
+        Inserted {
+            index,
+            added_ending_before,
+        }
     }
 
     /// Puts a whole raw line back: at `index` (replacing the line there) or, when `index` is
@@ -434,7 +470,10 @@ mod tests {
         let d = doc("[Notes]\nLog_MailRouting=20\nA=1\nlog_mailrouting=30\n");
         assert_eq!(
             d.find_unique("Log_MailRouting"),
-            Err(IniError::Duplicate { key: "Log_MailRouting".into(), lines: vec![2, 4] })
+            Err(IniError::Duplicate {
+                key: "Log_MailRouting".into(),
+                lines: vec![2, 4]
+            })
         );
     }
 
@@ -442,8 +481,17 @@ mod tests {
     fn insert_goes_to_end_of_notes_section_before_next_section() {
         let mut d = doc("[Notes]\r\nA=1\r\n\r\n[Other]\r\nB=2\r\n");
         let ins = d.insert("DebugRouter", b"3");
-        assert_eq!(ins, Inserted { index: 2, added_ending_before: false });
-        assert_eq!(text(&d), "[Notes]\r\nA=1\r\nDebugRouter=3\r\n\r\n[Other]\r\nB=2\r\n");
+        assert_eq!(
+            ins,
+            Inserted {
+                index: 2,
+                added_ending_before: false
+            }
+        );
+        assert_eq!(
+            text(&d),
+            "[Notes]\r\nA=1\r\nDebugRouter=3\r\n\r\n[Other]\r\nB=2\r\n"
+        );
     }
 
     #[test]
@@ -459,21 +507,36 @@ mod tests {
 
     #[test]
     fn dominant_ending_follows_the_majority() {
-        assert_eq!(doc("[Notes]\r\nA=1\r\nB=2\n").dominant_ending(), Ending::Crlf);
+        assert_eq!(
+            doc("[Notes]\r\nA=1\r\nB=2\n").dominant_ending(),
+            Ending::Crlf
+        );
         assert_eq!(doc("[Notes]\nA=1\r\nB=2\n").dominant_ending(), Ending::Lf);
         assert_eq!(doc("[Notes]").dominant_ending(), Ending::Lf);
     }
 
     #[test]
     fn refusals() {
-        assert_eq!(Document::parse(b"\xEF\xBB\xBF[Notes]\n").check_editable(), Err(IniError::Bom));
+        assert_eq!(
+            Document::parse(b"\xEF\xBB\xBF[Notes]\n").check_editable(),
+            Err(IniError::Bom)
+        );
         assert_eq!(
             Document::parse(b"[Notes]\nA=\0\n").check_editable(),
             Err(IniError::Nul { line: 2 })
         );
-        assert_eq!(Document::parse(b"[Notes]\rA=1\r").check_editable(), Err(IniError::CrOnly));
-        assert_eq!(Document::parse(b"A=1\n").check_editable(), Err(IniError::NoNotesSection));
-        assert_eq!(Document::parse(b"").check_editable(), Err(IniError::NoNotesSection));
+        assert_eq!(
+            Document::parse(b"[Notes]\rA=1\r").check_editable(),
+            Err(IniError::CrOnly)
+        );
+        assert_eq!(
+            Document::parse(b"A=1\n").check_editable(),
+            Err(IniError::NoNotesSection)
+        );
+        assert_eq!(
+            Document::parse(b"").check_editable(),
+            Err(IniError::NoNotesSection)
+        );
         assert_eq!(Document::parse(b"[Notes]").check_editable(), Ok(()));
     }
 }

@@ -88,7 +88,10 @@ impl BaselineLine {
     }
 
     fn as_line(&self) -> Line {
-        Line { content: self.raw.0.clone(), ending: self.ending }
+        Line {
+            content: self.raw.0.clone(),
+            ending: self.ending,
+        }
     }
 }
 
@@ -131,7 +134,12 @@ pub struct State {
 
 impl Default for State {
     fn default() -> Self {
-        State { version: STATE_VERSION, leases: Vec::new(), managed: Vec::new(), added_final_ending: None }
+        State {
+            version: STATE_VERSION,
+            leases: Vec::new(),
+            managed: Vec::new(),
+            added_final_ending: None,
+        }
     }
 }
 
@@ -220,8 +228,14 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         if !force {
             managed.retain(|m| !m.key.eq_ignore_ascii_case(&d.key));
             for lease in &mut leases {
-                if lease.settings.iter().any(|s| s.key.eq_ignore_ascii_case(&d.key))
-                    && !lease.released.iter().any(|r| r.eq_ignore_ascii_case(&d.key))
+                if lease
+                    .settings
+                    .iter()
+                    .any(|s| s.key.eq_ignore_ascii_case(&d.key))
+                    && !lease
+                        .released
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(&d.key))
                 {
                     lease.released.push(d.key.clone());
                 }
@@ -239,10 +253,16 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
     // 3. Keys the active leases manage, in creation order, with their baseline.
     let mut wanted: Vec<Managed> = Vec::new();
     for setting in leases.iter().flat_map(Lease::active_settings) {
-        if wanted.iter().any(|w| w.key.eq_ignore_ascii_case(&setting.key)) {
+        if wanted
+            .iter()
+            .any(|w| w.key.eq_ignore_ascii_case(&setting.key))
+        {
             continue;
         }
-        let baseline = match managed.iter().find(|m| m.key.eq_ignore_ascii_case(&setting.key)) {
+        let baseline = match managed
+            .iter()
+            .find(|m| m.key.eq_ignore_ascii_case(&setting.key))
+        {
             Some(m) => m.baseline.clone(),
             None => doc.find_unique(&setting.key)?.map(|i| BaselineLine {
                 raw: Bytes(doc.lines()[i].content.clone()),
@@ -250,7 +270,11 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
                 line: i + 1,
             }),
         };
-        let mut m = Managed { key: setting.key.clone(), baseline, expected: Bytes::default() };
+        let mut m = Managed {
+            key: setting.key.clone(),
+            baseline,
+            expected: Bytes::default(),
+        };
         m.expected = Bytes(fold(&m, &leases).unwrap_or_default());
         wanted.push(m);
     }
@@ -260,7 +284,9 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
     let mut state_ending = state.added_final_ending.clone();
     for m in &wanted {
         let index = doc.find_unique(&m.key)?;
-        let current = index.and_then(|i| doc.lines()[i].value()).map(<[u8]>::to_vec);
+        let current = index
+            .and_then(|i| doc.lines()[i].value())
+            .map(<[u8]>::to_vec);
         if current.as_deref() == Some(m.expected.0.as_slice()) {
             continue;
         }
@@ -273,9 +299,16 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
                 }
             }
         }
-        changes.push(KeyChange { key: m.key.clone(), before: current.as_deref().map(lossy), after: Some(m.expected.lossy()) });
+        changes.push(KeyChange {
+            key: m.key.clone(),
+            before: current.as_deref().map(lossy),
+            after: Some(m.expected.lossy()),
+        });
     }
-    for m in managed.iter().filter(|m| !wanted.iter().any(|w| w.key.eq_ignore_ascii_case(&m.key))) {
+    for m in managed
+        .iter()
+        .filter(|m| !wanted.iter().any(|w| w.key.eq_ignore_ascii_case(&m.key)))
+    {
         let index = doc.find_unique(&m.key)?;
         let current = index.and_then(|i| doc.lines()[i].value()).map(lossy);
         match (&m.baseline, index) {
@@ -290,19 +323,33 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
             }
             (None, None) => continue,
         }
-        changes.push(KeyChange { key: m.key.clone(), before: current, after: m.baseline_value().map(|v| lossy(&v)) });
+        changes.push(KeyChange {
+            key: m.key.clone(),
+            before: current,
+            after: m.baseline_value().map(|v| lossy(&v)),
+        });
     }
 
     // 5. An ending dbgini added to the last line goes once no line dbgini added is left.
-    if let Some(content) = &state_ending {
-        if wanted.iter().all(|m| m.baseline.is_some()) {
-            doc.strip_final_ending_if(&content.0);
-            state_ending = None;
-        }
+    if let Some(content) = &state_ending
+        && wanted.iter().all(|m| m.baseline.is_some())
+    {
+        doc.strip_final_ending_if(&content.0);
+        state_ending = None;
     }
 
-    let state = State { version: STATE_VERSION, leases, managed: wanted, added_final_ending: state_ending };
-    Ok(Plan { doc, state, changes, drift })
+    let state = State {
+        version: STATE_VERSION,
+        leases,
+        managed: wanted,
+        added_final_ending: state_ending,
+    };
+    Ok(Plan {
+        doc,
+        state,
+        changes,
+        drift,
+    })
 }
 
 /// The value the active leases want for a managed key: their rules folded over its baseline.
@@ -310,7 +357,11 @@ fn fold(m: &Managed, leases: &[Lease]) -> Option<Vec<u8>> {
     let mut value = m.baseline_value();
     for setting in leases.iter().flat_map(Lease::active_settings) {
         if setting.key.eq_ignore_ascii_case(&m.key) {
-            value = Some(setting.rule.apply(value.as_deref(), setting.value.as_bytes()));
+            value = Some(
+                setting
+                    .rule
+                    .apply(value.as_deref(), setting.value.as_bytes()),
+            );
         }
     }
     value
@@ -329,7 +380,11 @@ mod tests {
             overrides: vec![],
             settings: settings
                 .iter()
-                .map(|(k, v, r)| Setting { key: k.to_string(), value: v.to_string(), rule: *r })
+                .map(|(k, v, r)| Setting {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                    rule: *r,
+                })
                 .collect(),
             created: Timestamp::from_second(secs).unwrap(),
             expires: Timestamp::from_second(secs + 3600).unwrap(),
@@ -349,12 +404,32 @@ mod tests {
 
     #[test]
     fn stacked_leases_fold_and_revert_in_any_order() {
-        let a = lease("a", 1, &[("DebugRouter", "2", Rule::Bits), ("SMTPDebug", "3", Rule::AtLeast)]);
-        let b = lease("b", 2, &[("Log_MailRouting", "40", Rule::AtLeast), ("SMTPDebug", "1", Rule::Set)]);
+        let a = lease(
+            "a",
+            1,
+            &[
+                ("DebugRouter", "2", Rule::Bits),
+                ("SMTPDebug", "3", Rule::AtLeast),
+            ],
+        );
+        let b = lease(
+            "b",
+            2,
+            &[
+                ("Log_MailRouting", "40", Rule::AtLeast),
+                ("SMTPDebug", "1", Rule::Set),
+            ],
+        );
         let (one, s1) = apply(ORIG, &State::default(), Change::Add(Box::new(a.clone())));
-        assert_eq!(one, b"[Notes]\r\ndebugrouter=3\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=3\r\n");
+        assert_eq!(
+            one,
+            b"[Notes]\r\ndebugrouter=3\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=3\r\n"
+        );
         let (two, s2) = apply(&one, &s1, Change::Add(Box::new(b.clone())));
-        assert_eq!(two, b"[Notes]\r\ndebugrouter=3\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=1\r\n");
+        assert_eq!(
+            two,
+            b"[Notes]\r\ndebugrouter=3\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=1\r\n"
+        );
         for order in [["a", "b"], ["b", "a"]] {
             let (mid, sm) = apply(&two, &s2, Change::Remove(vec![order[0].into()]));
             let expect_mid: &[u8] = if order[0] == "a" {
@@ -371,16 +446,38 @@ mod tests {
 
     #[test]
     fn hand_change_survives_and_is_released() {
-        let a = lease("a", 1, &[("DebugRouter", "2", Rule::Bits), ("SMTPDebug", "3", Rule::Set)]);
+        let a = lease(
+            "a",
+            1,
+            &[
+                ("DebugRouter", "2", Rule::Bits),
+                ("SMTPDebug", "3", Rule::Set),
+            ],
+        );
         let (one, s1) = apply(ORIG, &State::default(), Change::Add(Box::new(a)));
-        let edited = String::from_utf8(one).unwrap().replace("SMTPDebug=3", "SMTPDebug=7");
-        let p = plan(&Document::parse(edited.as_bytes()), &s1, Change::Remove(vec!["a".into()]), false)
-            .unwrap();
+        let edited = String::from_utf8(one)
+            .unwrap()
+            .replace("SMTPDebug=3", "SMTPDebug=7");
+        let p = plan(
+            &Document::parse(edited.as_bytes()),
+            &s1,
+            Change::Remove(vec!["a".into()]),
+            false,
+        )
+        .unwrap();
         assert_eq!(p.drift.len(), 1);
         assert_eq!(p.drift[0].found.as_deref(), Some("7"));
-        assert_eq!(p.doc.to_bytes(), b"[Notes]\r\ndebugrouter=1\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=7\r\n");
-        let forced = plan(&Document::parse(edited.as_bytes()), &s1, Change::Remove(vec!["a".into()]), true)
-            .unwrap();
+        assert_eq!(
+            p.doc.to_bytes(),
+            b"[Notes]\r\ndebugrouter=1\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=7\r\n"
+        );
+        let forced = plan(
+            &Document::parse(edited.as_bytes()),
+            &s1,
+            Change::Remove(vec!["a".into()]),
+            true,
+        )
+        .unwrap();
         assert_eq!(forced.doc.to_bytes(), ORIG);
     }
 
@@ -388,8 +485,16 @@ mod tests {
     fn released_key_is_not_reclaimed_by_the_lease_that_lost_it() {
         let a = lease("a", 1, &[("SMTPDebug", "3", Rule::Set)]);
         let (one, s1) = apply(ORIG, &State::default(), Change::Add(Box::new(a)));
-        let edited = String::from_utf8(one).unwrap().replace("SMTPDebug=3", "SMTPDebug=0");
-        let p = plan(&Document::parse(edited.as_bytes()), &s1, Change::None, false).unwrap();
+        let edited = String::from_utf8(one)
+            .unwrap()
+            .replace("SMTPDebug=3", "SMTPDebug=0");
+        let p = plan(
+            &Document::parse(edited.as_bytes()),
+            &s1,
+            Change::None,
+            false,
+        )
+        .unwrap();
         assert_eq!(p.state.leases[0].released, vec!["SMTPDebug".to_string()]);
         let again = plan(&p.doc, &p.state, Change::None, false).unwrap();
         assert!(again.changes.is_empty() && again.drift.is_empty());

@@ -43,7 +43,11 @@ fn context(cli: &Cli) -> Result<Context, Error> {
         Some(f) => Config::load(f)?,
         None => Config::default(),
     };
-    let flag = cli.ini.clone().or_else(|| std::env::var_os("DBGINI_INI").filter(|v| !v.is_empty()).map(PathBuf::from));
+    let flag = cli.ini.clone().or_else(|| {
+        std::env::var_os("DBGINI_INI")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
     let ini = config::resolve_ini(flag, &config, Path::new(config::DEFAULT_INI).exists());
     let mut dirs = Vec::new();
     dirs.extend(cli.profiles_dir.clone());
@@ -51,14 +55,22 @@ fn context(cli: &Cli) -> Result<Context, Error> {
     dirs.push(PathBuf::from("/etc/dbgini/profiles"));
     // DBGINI_NOW fixes the clock for tests and reproductions.
     let now = match std::env::var("DBGINI_NOW") {
-        Ok(t) => t.parse().map_err(|e| Error::invalid(format!("DBGINI_NOW={t}: {e}"), "use an RFC 3339 time such as 2026-11-30T12:00:00Z, or unset it"))?,
+        Ok(t) => t.parse().map_err(|e| {
+            Error::invalid(
+                format!("DBGINI_NOW={t}: {e}"),
+                "use an RFC 3339 time such as 2026-11-30T12:00:00Z, or unset it",
+            )
+        })?,
         Err(_) => jiff::Timestamp::now(),
     };
     let user = ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(uid_name);
-    let command = std::iter::once("dbgini".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let command = std::iter::once("dbgini".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     Ok(Context {
         ini,
         config_file,

@@ -51,7 +51,11 @@ pub fn unified_diff(before: &[u8], after: &[u8], name: &str) -> String {
         return String::new();
     }
     let lines = |b: &[u8]| -> Vec<String> {
-        Document::parse(b).lines().iter().map(|l| String::from_utf8_lossy(&l.content).into_owned()).collect()
+        Document::parse(b)
+            .lines()
+            .iter()
+            .map(|l| String::from_utf8_lossy(&l.content).into_owned())
+            .collect()
     };
     let (old, new) = (lines(before), lines(after));
     let old_refs: Vec<&str> = old.iter().map(String::as_str).collect();
@@ -119,8 +123,16 @@ pub fn relative(t: Timestamp, now: Timestamp) -> String {
     } else {
         SignedDuration::from_secs(abs.as_secs())
     };
-    let words = if rounded.is_zero() { "0s".to_string() } else { format_duration(rounded) };
-    if d.is_negative() { format!("{words} ago") } else { format!("in {words}") }
+    let words = if rounded.is_zero() {
+        "0s".to_string()
+    } else {
+        format_duration(rounded)
+    };
+    if d.is_negative() {
+        format!("{words} ago")
+    } else {
+        format!("in {words}")
+    }
 }
 
 /// Bold text for headings.

@@ -183,7 +183,9 @@ pub const MAX_VALUE_LEN: usize = 255;
 /// Checks a key dbgini is about to write: `[A-Za-z_$][A-Za-z0-9_$.]*`.
 pub fn validate_key(key: &str) -> Result<()> {
     let mut bytes = key.bytes();
-    let ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
+    let ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.');
     if ok {
         Ok(())
@@ -265,7 +267,9 @@ fn tokens(template: &str) -> std::result::Result<Vec<Tok<'_>>, String> {
             out.push(Tok::Lit("}"));
             rest = more;
         } else if tail.starts_with('}') {
-            return Err(format!("stray '}}' in value template {template:?} (write }}}} for a brace)"));
+            return Err(format!(
+                "stray '}}' in value template {template:?} (write }}}} for a brace)"
+            ));
         } else {
             let close = tail
                 .find('}')
@@ -281,7 +285,8 @@ fn tokens(template: &str) -> std::result::Result<Vec<Tok<'_>>, String> {
 /// Whether a path looks like a Windows one, so `/` in templates after `{data_dir}` becomes `\`.
 fn is_windows_path(p: &str) -> bool {
     let b = p.as_bytes();
-    (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':') || (p.contains('\\') && !p.contains('/'))
+    (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+        || (p.contains('\\') && !p.contains('/'))
 }
 
 impl Profile {
@@ -298,7 +303,12 @@ impl Profile {
         })?;
         profile.validate().map_err(|msg| {
             let (line, column) = text.find(&msg.1).map_or((1, 1), |at| line_col(text, at));
-            Error::ProfileSyntax { path: path.to_path_buf(), line, column, msg: msg.0 }
+            Error::ProfileSyntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                msg: msg.0,
+            }
         })?;
         Ok(profile)
     }
@@ -306,7 +316,9 @@ impl Profile {
     /// Makes an ad-hoc profile of `set` rules from `KEY=VALUE` lines (blank lines, comments and a
     /// `[Notes]` header are allowed).
     pub fn from_snippet(text: &str, path: &Path) -> Result<Profile> {
-        let name = path.file_stem().map_or("snippet".into(), |s| s.to_string_lossy().into_owned());
+        let name = path
+            .file_stem()
+            .map_or("snippet".into(), |s| s.to_string_lossy().into_owned());
         let mut settings = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -322,8 +334,9 @@ impl Profile {
                 column: 1,
                 msg,
             };
-            let (key, value) =
-                line.split_once('=').ok_or_else(|| err(format!("{line:?} is not KEY=VALUE")))?;
+            let (key, value) = line
+                .split_once('=')
+                .ok_or_else(|| err(format!("{line:?} is not KEY=VALUE")))?;
             let (key, value) = (key.trim(), value.trim_start());
             validate_key(key).map_err(|e| err(e.to_string()))?;
             validate_value(key, value).map_err(|e| err(e.to_string()))?;
@@ -346,27 +359,39 @@ impl Profile {
             params: Vec::new(),
             settings,
         };
-        profile.validate().map_err(|(msg, _)| Error::ProfileSyntax {
-            path: path.to_path_buf(),
-            line: 1,
-            column: 1,
-            msg,
-        })?;
+        profile
+            .validate()
+            .map_err(|(msg, _)| Error::ProfileSyntax {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                msg,
+            })?;
         Ok(profile)
     }
 
     /// Checks what serde cannot. On error: the message and a snippet to locate it in the text.
     fn validate(&self) -> std::result::Result<(), (String, String)> {
         let name_ok = !self.name.is_empty()
-            && self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !name_ok {
             return Err((
-                format!("profile name {:?} must be letters, digits, '-' or '_'", self.name),
+                format!(
+                    "profile name {:?} must be letters, digits, '-' or '_'",
+                    self.name
+                ),
                 self.name.clone(),
             ));
         }
-        let default = parse_duration(&self.default_duration)
-            .map_err(|e| (format!("default-duration: {e}"), self.default_duration.clone()))?;
+        let default = parse_duration(&self.default_duration).map_err(|e| {
+            (
+                format!("default-duration: {e}"),
+                self.default_duration.clone(),
+            )
+        })?;
         let max = parse_duration(&self.max_duration)
             .map_err(|e| (format!("max-duration: {e}"), self.max_duration.clone()))?;
         if default > max {
@@ -376,7 +401,10 @@ impl Profile {
             ));
         }
         if self.settings.is_empty() {
-            return Err(("a profile needs at least one [[setting]]".into(), self.name.clone()));
+            return Err((
+                "a profile needs at least one [[setting]]".into(),
+                self.name.clone(),
+            ));
         }
         let mut seen = Vec::<String>::new();
         for s in &self.settings {
@@ -401,7 +429,12 @@ impl Profile {
                 && s.value.trim().parse::<u64>().is_err()
             {
                 return Err((
-                    format!("{}: rule {} needs a whole number, not {:?}", s.key, s.rule.name(), s.value),
+                    format!(
+                        "{}: rule {} needs a whole number, not {:?}",
+                        s.key,
+                        s.rule.name(),
+                        s.value
+                    ),
                     s.value.clone(),
                 ));
             }
@@ -429,20 +462,28 @@ impl Profile {
         ctx: &RenderContext,
     ) -> Result<Resolved> {
         for (name, value) in params {
-            let spec = self.params.iter().find(|p| &p.name == name).ok_or_else(|| {
-                let known: Vec<_> = self.params.iter().map(|p| p.name.as_str()).collect();
-                Error::invalid(
-                    format!("profile {} has no parameter '{name}'", self.name),
-                    if known.is_empty() {
-                        format!("profile {} takes no --param", self.name)
-                    } else {
-                        format!("its parameters are: {}", known.join(", "))
-                    },
-                )
-            })?;
+            let spec = self
+                .params
+                .iter()
+                .find(|p| &p.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<_> = self.params.iter().map(|p| p.name.as_str()).collect();
+                    Error::invalid(
+                        format!("profile {} has no parameter '{name}'", self.name),
+                        if known.is_empty() {
+                            format!("profile {} takes no --param", self.name)
+                        } else {
+                            format!("its parameters are: {}", known.join(", "))
+                        },
+                    )
+                })?;
             check_param(spec, value)?;
         }
-        if let Some(missing) = self.params.iter().find(|p| p.required && !params.contains_key(&p.name)) {
+        if let Some(missing) = self
+            .params
+            .iter()
+            .find(|p| p.required && !params.contains_key(&p.name))
+        {
             return Err(Error::invalid(
                 format!("profile {} needs --param {}=...", self.name, missing.name),
                 format!("{}: {}", missing.name, missing.help),
@@ -458,17 +499,28 @@ impl Profile {
             if let Some(w) = &spec.warning {
                 warnings.push(format!("{}: {w}", spec.key));
             }
-            settings.push(Setting { key: spec.key.clone(), value, rule: spec.rule });
+            settings.push(Setting {
+                key: spec.key.clone(),
+                value,
+                rule: spec.rule,
+            });
         }
         for (key, value) in overrides {
             validate_key(key)?;
             validate_value(key, value)?;
-            match settings.iter_mut().find(|s| s.key.eq_ignore_ascii_case(key)) {
+            match settings
+                .iter_mut()
+                .find(|s| s.key.eq_ignore_ascii_case(key))
+            {
                 Some(s) => {
                     s.value = value.clone();
                     s.rule = Rule::Set;
                 }
-                None => settings.push(Setting { key: key.clone(), value: value.clone(), rule: Rule::Set }),
+                None => settings.push(Setting {
+                    key: key.clone(),
+                    value: value.clone(),
+                    rule: Rule::Set,
+                }),
             }
         }
         Ok(Resolved { settings, warnings })
@@ -546,9 +598,18 @@ impl std::fmt::Display for Origin {
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("router", include_str!("../profiles/router.toml")),
     ("lookup", include_str!("../profiles/lookup.toml")),
-    ("smtp-inbound", include_str!("../profiles/smtp-inbound.toml")),
-    ("smtp-outbound", include_str!("../profiles/smtp-outbound.toml")),
-    ("tcp-resolver", include_str!("../profiles/tcp-resolver.toml")),
+    (
+        "smtp-inbound",
+        include_str!("../profiles/smtp-inbound.toml"),
+    ),
+    (
+        "smtp-outbound",
+        include_str!("../profiles/smtp-outbound.toml"),
+    ),
+    (
+        "tcp-resolver",
+        include_str!("../profiles/tcp-resolver.toml"),
+    ),
 ];
 
 /// A profile found by the [`Catalog`].
@@ -574,24 +635,38 @@ impl Catalog {
     pub fn find(&self, name_or_path: &str) -> Result<Found> {
         let path = Path::new(name_or_path);
         if name_or_path.contains(['/', '\\']) || path.extension().is_some() {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io("read profile", path, e))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Error::io("read profile", path, e))?;
             let profile = if path.extension().is_some_and(|e| e == "toml") {
                 Profile::parse(&text, path)?
             } else {
                 Profile::from_snippet(&text, path)?
             };
-            return Ok(Found { profile, origin: Origin::File(path.into()), shadows: Vec::new() });
+            return Ok(Found {
+                profile,
+                origin: Origin::File(path.into()),
+                shadows: Vec::new(),
+            });
         }
         let mut found: Option<Found> = None;
         for origin in self.candidates(name_or_path) {
             match &mut found {
                 Some(f) => f.shadows.push(origin),
-                None => found = Some(Found { profile: self.load(name_or_path, &origin)?, origin, shadows: Vec::new() }),
+                None => {
+                    found = Some(Found {
+                        profile: self.load(name_or_path, &origin)?,
+                        origin,
+                        shadows: Vec::new(),
+                    })
+                }
             }
         }
         found.ok_or_else(|| Error::UnknownProfile {
             name: name_or_path.into(),
-            known: self.list().map(|l| l.into_iter().map(|f| f.profile.name).collect()).unwrap_or_default(),
+            known: self
+                .list()
+                .map(|l| l.into_iter().map(|f| f.profile.name).collect())
+                .unwrap_or_default(),
         })
     }
 
@@ -613,12 +688,20 @@ impl Catalog {
     fn load(&self, name: &str, origin: &Origin) -> Result<Profile> {
         let (text, path) = match origin {
             Origin::BuiltIn => {
-                let text = BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).unwrap_or("");
-                (text.to_string(), PathBuf::from(format!("profiles/{name}.toml")))
+                let text = BUILT_IN
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, t)| *t)
+                    .unwrap_or("");
+                (
+                    text.to_string(),
+                    PathBuf::from(format!("profiles/{name}.toml")),
+                )
             }
-            Origin::Dir(p) | Origin::File(p) => {
-                (std::fs::read_to_string(p).map_err(|e| Error::io("read profile", p, e))?, p.clone())
-            }
+            Origin::Dir(p) | Origin::File(p) => (
+                std::fs::read_to_string(p).map_err(|e| Error::io("read profile", p, e))?,
+                p.clone(),
+            ),
         };
         let profile = Profile::parse(&text, &path)?;
         if profile.name != name {
@@ -626,7 +709,10 @@ impl Catalog {
                 path,
                 line: 1,
                 column: 1,
-                msg: format!("name = {:?} does not match the file name {name}.toml", profile.name),
+                msg: format!(
+                    "name = {:?} does not match the file name {name}.toml",
+                    profile.name
+                ),
             });
         }
         Ok(profile)
@@ -636,13 +722,15 @@ impl Catalog {
     pub fn list(&self) -> Result<Vec<Found>> {
         let mut names: Vec<String> = BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
         for dir in &self.dirs {
-            let Ok(entries) = std::fs::read_dir(dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let p = entry.path();
-                if p.extension().is_some_and(|e| e == "toml") {
-                    if let Some(stem) = p.file_stem() {
-                        names.push(stem.to_string_lossy().into_owned());
-                    }
+                if p.extension().is_some_and(|e| e == "toml")
+                    && let Some(stem) = p.file_stem()
+                {
+                    names.push(stem.to_string_lossy().into_owned());
                 }
             }
         }
@@ -657,7 +745,9 @@ mod tests {
     use super::*;
 
     fn ctx(dir: &str) -> RenderContext {
-        RenderContext { data_dir: dir.into() }
+        RenderContext {
+            data_dir: dir.into(),
+        }
     }
 
     #[test]
@@ -683,12 +773,30 @@ mod tests {
     #[test]
     fn data_dir_template_follows_windows_separators() {
         let p = Catalog::default().find("router").unwrap().profile;
-        let r = p.resolve(&BTreeMap::new(), &[], &ctx("C:\\Domino\\Data")).unwrap();
-        let out = r.settings.iter().find(|s| s.key == "debug_outfile").unwrap();
-        assert_eq!(out.value, "C:\\Domino\\Data\\IBM_TECHNICAL_SUPPORT\\dbgini_debug.txt");
-        let r = p.resolve(&BTreeMap::new(), &[], &ctx("/local/notesdata/")).unwrap();
-        let out = r.settings.iter().find(|s| s.key == "debug_outfile").unwrap();
-        assert_eq!(out.value, "/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt");
+        let r = p
+            .resolve(&BTreeMap::new(), &[], &ctx("C:\\Domino\\Data"))
+            .unwrap();
+        let out = r
+            .settings
+            .iter()
+            .find(|s| s.key == "debug_outfile")
+            .unwrap();
+        assert_eq!(
+            out.value,
+            "C:\\Domino\\Data\\IBM_TECHNICAL_SUPPORT\\dbgini_debug.txt"
+        );
+        let r = p
+            .resolve(&BTreeMap::new(), &[], &ctx("/local/notesdata/"))
+            .unwrap();
+        let out = r
+            .settings
+            .iter()
+            .find(|s| s.key == "debug_outfile")
+            .unwrap();
+        assert_eq!(
+            out.value,
+            "/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt"
+        );
     }
 
     #[test]
@@ -698,7 +806,11 @@ mod tests {
         assert!(!none.settings.iter().any(|s| s.key == "DNSServer"));
         let params = BTreeMap::from([("dns-server".to_string(), "192.0.2.53".to_string())]);
         let some = p.resolve(&params, &[], &ctx("/d")).unwrap();
-        assert!(some.settings.iter().any(|s| s.key == "DNSServer" && s.value == "192.0.2.53"));
+        assert!(
+            some.settings
+                .iter()
+                .any(|s| s.key == "DNSServer" && s.value == "192.0.2.53")
+        );
         assert!(some.warnings.iter().any(|w| w.contains("DNSServer")));
         let bad = BTreeMap::from([("dns-server".to_string(), "999.1.1.1".to_string())]);
         assert!(p.resolve(&bad, &[], &ctx("/d")).is_err());
@@ -707,7 +819,10 @@ mod tests {
     #[test]
     fn overrides_are_validated() {
         let p = Catalog::default().find("router").unwrap().profile;
-        let nl = [("DNSServer".to_string(), "1.2.3.4\nServerTasks=x".to_string())];
+        let nl = [(
+            "DNSServer".to_string(),
+            "1.2.3.4\nServerTasks=x".to_string(),
+        )];
         assert!(p.resolve(&BTreeMap::new(), &nl, &ctx("/d")).is_err());
         let long = [("X".to_string(), "a".repeat(256))];
         assert!(p.resolve(&BTreeMap::new(), &long, &ctx("/d")).is_err());
@@ -715,7 +830,11 @@ mod tests {
         assert!(p.resolve(&BTreeMap::new(), &key, &ctx("/d")).is_err());
         let ok = [("log_mailrouting".to_string(), "30".to_string())];
         let r = p.resolve(&BTreeMap::new(), &ok, &ctx("/d")).unwrap();
-        let s = r.settings.iter().find(|s| s.key == "Log_MailRouting").unwrap();
+        let s = r
+            .settings
+            .iter()
+            .find(|s| s.key == "Log_MailRouting")
+            .unwrap();
         assert_eq!((s.value.as_str(), s.rule), ("30", Rule::Set));
     }
 
@@ -723,13 +842,29 @@ mod tests {
     fn unknown_field_is_an_error_with_line_and_column() {
         let text = "name = \"x\"\nsummary = \"s\"\nscenario = \"s\"\ndefault-duration = \"1h\"\nmax-duration = \"2h\"\ncolour = \"red\"\n";
         let err = Profile::parse(text, Path::new("x.toml")).unwrap_err();
-        assert!(matches!(err, Error::ProfileSyntax { line: 6, column: 1, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::ProfileSyntax {
+                    line: 6,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("1h30m").unwrap(), SignedDuration::from_mins(90));
-        assert_eq!(parse_duration("45s").unwrap(), SignedDuration::from_secs(45));
+        assert_eq!(
+            parse_duration("1h30m").unwrap(),
+            SignedDuration::from_mins(90)
+        );
+        assert_eq!(
+            parse_duration("45s").unwrap(),
+            SignedDuration::from_secs(45)
+        );
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("-1h").is_err());
         assert!(parse_duration("soon").is_err());

@@ -55,8 +55,15 @@ impl Target {
             ));
         }
         let dir = real.parent().unwrap_or(Path::new("/"));
-        let name = real.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-        Ok(Target { ini: ini.to_path_buf(), state_dir: dir.join(".dbgini").join(name), real })
+        let name = real
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        Ok(Target {
+            ini: ini.to_path_buf(),
+            state_dir: dir.join(".dbgini").join(name),
+            real,
+        })
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -84,8 +91,7 @@ impl Target {
     }
 
     fn temp_prefix(&self) -> String {
-        let name = self.real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        format!("{}{name}.", atomic::TEMP_PREFIX)
+        atomic::temp_prefix(self.real.file_name().unwrap_or_default())
     }
 }
 
@@ -165,6 +171,8 @@ pub struct AuditRecord {
 }
 
 /// A target opened for work: locked (when it has state), recovered, read.
+///
+/// The lock is held until the session is dropped.
 pub struct Session {
     /// The target.
     pub target: Target,
@@ -180,40 +188,59 @@ pub struct Session {
 
 /// Hex SHA-256.
 pub fn sha256(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Session {
-    /// Opens a target. With `write`, the state directory is created if needed; without it, a target
-    /// that never had state is read without locking.
-    pub fn open(target: Target, caller: &Caller, write: bool) -> Result<Session> {
-        let meta = std::fs::metadata(&target.real).map_err(|e| Error::io("read", &target.real, e))?;
+    /// Opens a target: locks it and recovers an interrupted operation when it has state, then
+    /// reads notes.ini and the state. A target that never had state is read without a lock and
+    /// without creating anything; [`Session::lock_for_write`] creates the state directory when
+    /// a command is about to write.
+    pub fn open(target: Target, caller: &Caller) -> Result<Session> {
+        let meta =
+            std::fs::metadata(&target.real).map_err(|e| Error::io("read", &target.real, e))?;
         let perms = atomic::Perms::of(&meta);
-        let has_state = target.state_dir.is_dir();
-        let lock = if has_state || write {
-            if !has_state {
-                create_state_dir(&target, perms)?;
-            }
-            Some(lock(&target, caller, perms)?)
-        } else {
-            None
-        };
-        crate::crash::point("after-lock");
         let mut session = Session {
             bytes: Vec::new(),
             state: State::default(),
             recovery: None,
             perms,
-            lock,
+            lock: None,
             target,
         };
-        if session.lock.is_some() {
+        if session.target.state_dir.is_dir() {
+            session.lock = Some(lock(&session.target, caller, perms)?);
+            crate::crash::point("after-lock");
             session.remove_stale_temp_files();
             session.recovery = session.recover()?;
         }
         session.bytes = read(&session.target.real)?;
         session.state = read_state(&session.target.state_file())?;
         Ok(session)
+    }
+
+    /// Makes sure the target is locked before a write, creating the state directory on first
+    /// use. When that happens, notes.ini and the state are read again; if either changed since
+    /// [`Session::open`] read them, the command must start over.
+    pub fn lock_for_write(&mut self, caller: &Caller) -> Result<()> {
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        create_state_dir(&self.target, self.perms)?;
+        self.lock = Some(lock(&self.target, caller, self.perms)?);
+        crate::crash::point("after-lock");
+        if self.recover()?.is_some()
+            || read(&self.target.real)? != self.bytes
+            || read_state(&self.target.state_file())? != self.state
+        {
+            return Err(Error::ChangedUnderneath {
+                path: self.target.real.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// The document as read.
@@ -224,11 +251,18 @@ impl Session {
     fn remove_stale_temp_files(&self) {
         let prefix = self.target.temp_prefix();
         let dir = self.target.real.parent().unwrap_or(Path::new("/"));
-        for d in [dir, self.target.state_dir.as_path(), self.target.backups_dir().as_path()] {
-            let Ok(entries) = std::fs::read_dir(d) else { continue };
+        for d in [
+            dir,
+            self.target.state_dir.as_path(),
+            self.target.backups_dir().as_path(),
+        ] {
+            let Ok(entries) = std::fs::read_dir(d) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with(&prefix) || (d != dir && name.starts_with(atomic::TEMP_PREFIX)) {
+                if name.starts_with(&prefix) || (d != dir && name.starts_with(atomic::TEMP_PREFIX))
+                {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
@@ -242,8 +276,10 @@ impl Session {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("read", &path, e)),
         };
-        let pending: Pending = toml::from_str(&text)
-            .map_err(|e| Error::BadState { path: path.clone(), msg: e.message().to_string() })?;
+        let pending: Pending = toml::from_str(&text).map_err(|e| Error::BadState {
+            path: path.clone(),
+            msg: e.message().to_string(),
+        })?;
         let now = sha256(&read(&self.target.real)?);
         let outcome = if now == pending.after_sha256 {
             self.write_state(&pending.state)?;
@@ -264,13 +300,24 @@ impl Session {
 
     fn write_state(&self, state: &State) -> Result<()> {
         let path = self.target.state_file();
-        let text = toml::to_string_pretty(state).map_err(|e| Error::BadState { path: path.clone(), msg: e.to_string() })?;
-        atomic::write(&path, text.as_bytes(), self.perms.private()).map_err(|e| Error::io("write", path, e))
+        let text = toml::to_string_pretty(state).map_err(|e| Error::BadState {
+            path: path.clone(),
+            msg: e.to_string(),
+        })?;
+        atomic::write(&path, text.as_bytes(), self.perms.private())
+            .map_err(|e| Error::io("write", path, e))
     }
 
     /// Makes `after` and `state` durable, in the order that recovery relies on, and appends
     /// `audit` to the log. `after` equal to what was read writes only the state.
-    pub fn commit(&self, op: &str, after: &[u8], state: &State, mut audit: AuditRecord) -> Result<()> {
+    pub fn commit(
+        &self,
+        op: &str,
+        after: &[u8],
+        state: &State,
+        mut audit: AuditRecord,
+    ) -> Result<()> {
+        debug_assert!(self.lock.is_some(), "commit without lock_for_write");
         let real = &self.target.real;
         audit.before_sha256 = sha256(&self.bytes);
         audit.after_sha256 = sha256(after);
@@ -283,15 +330,20 @@ impl Session {
                 state: state.clone(),
             };
             let path = self.target.pending_file();
-            let text = toml::to_string_pretty(&pending).map_err(|e| Error::BadState { path: path.clone(), msg: e.to_string() })?;
-            atomic::write(&path, text.as_bytes(), self.perms.private()).map_err(|e| Error::io("write", &path, e))?;
+            let text = toml::to_string_pretty(&pending).map_err(|e| Error::BadState {
+                path: path.clone(),
+                msg: e.to_string(),
+            })?;
+            atomic::write(&path, text.as_bytes(), self.perms.private())
+                .map_err(|e| Error::io("write", &path, e))?;
             crate::crash::point("after-pending");
             let replaced = self.backup(audit.time).and_then(|()| {
                 crate::crash::point("after-backup");
                 if read(real)? != self.bytes {
                     return Err(Error::ChangedUnderneath { path: real.clone() });
                 }
-                atomic::write(real, after, self.perms).map_err(|e| Error::io("replace", real, e))
+                atomic::write_hooked(real, after, self.perms, &crate::crash::point)
+                    .map_err(|e| Error::io("replace", real, e))
             });
             if let Err(e) = replaced {
                 // notes.ini is unchanged: the pending record is void.
@@ -313,7 +365,12 @@ impl Session {
     fn backup(&self, now: Timestamp) -> Result<()> {
         let dir = self.target.backups_dir();
         ensure_dir(&dir, self.perms)?;
-        let name = self.target.real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = self
+            .target
+            .real
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
         let mut path = dir.join(format!("{name}.{stamp}"));
         let mut n = 1;
@@ -321,12 +378,16 @@ impl Session {
             n += 1;
             path = dir.join(format!("{name}.{stamp}-{n:03}"));
         }
-        atomic::write(&path, &self.bytes, self.perms.private()).map_err(|e| Error::io("write backup", &path, e))?;
+        atomic::write(&path, &self.bytes, self.perms.private())
+            .map_err(|e| Error::io("write backup", &path, e))?;
         let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|e| Error::io("list", &dir, e))?
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.file_name().is_some_and(|f| f.to_string_lossy().starts_with(&format!("{name}."))))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|f| f.to_string_lossy().starts_with(&format!("{name}.")))
+            })
             .collect();
         all.sort();
         for old in all.iter().rev().skip(BACKUPS_KEPT) {
@@ -337,7 +398,10 @@ impl Session {
 
     fn append_audit(&self, record: &AuditRecord) -> Result<()> {
         let path = self.target.audit_file();
-        let mut line = serde_json::to_string(record).map_err(|e| Error::BadState { path: path.clone(), msg: e.to_string() })?;
+        let mut line = serde_json::to_string(record).map_err(|e| Error::BadState {
+            path: path.clone(),
+            msg: e.to_string(),
+        })?;
         line.push('\n');
         let mut opts = OpenOptions::new();
         opts.create(true).append(true);
@@ -346,14 +410,12 @@ impl Session {
         let new = !path.exists();
         let mut f = opts.open(&path).map_err(|e| Error::io("open", &path, e))?;
         if new {
-            atomic::set_perms(&path, self.perms.private()).map_err(|e| Error::io("set the owner of", &path, e))?;
+            atomic::set_perms(&path, self.perms.private())
+                .map_err(|e| Error::io("set the owner of", &path, e))?;
         }
-        f.write_all(line.as_bytes()).and_then(|()| f.sync_data()).map_err(|e| Error::io("append to", &path, e))
-    }
-
-    /// Releases the lock (also done on drop).
-    pub fn close(self) {
-        drop(self.lock);
+        f.write_all(line.as_bytes())
+            .and_then(|()| f.sync_data())
+            .map_err(|e| Error::io("append to", &path, e))
     }
 }
 
@@ -369,13 +431,20 @@ pub fn read_audit(target: &Target) -> Result<Vec<AuditRecord>> {
         .filter(|l| !l.trim().is_empty())
         .enumerate()
         .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| Error::BadState { path: path.clone(), msg: format!("line {}: {e}", i + 1) })
+            serde_json::from_str(l).map_err(|e| Error::BadState {
+                path: path.clone(),
+                msg: format!("line {}: {e}", i + 1),
+            })
         })
         .collect()
 }
 
 fn newest_backup(target: &Target) -> Option<PathBuf> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(target.backups_dir()).ok()?.flatten().map(|e| e.path()).collect();
+    let mut all: Vec<PathBuf> = std::fs::read_dir(target.backups_dir())
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     all.sort();
     all.pop()
 }
@@ -386,7 +455,8 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 
 fn remove(path: &Path) -> Result<()> {
     std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
-    atomic::sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io("sync", path, e))
+    atomic::sync_dir(path.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| Error::io("sync", path, e))
 }
 
 fn read_state(path: &Path) -> Result<State> {
@@ -399,11 +469,16 @@ fn read_state(path: &Path) -> Result<State> {
     struct Version {
         version: Option<u32>,
     }
-    let bad = |msg: String| Error::BadState { path: path.to_path_buf(), msg };
+    let bad = |msg: String| Error::BadState {
+        path: path.to_path_buf(),
+        msg,
+    };
     let v: Version = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
     match v.version {
         Some(STATE_VERSION) => toml::from_str(&text).map_err(|e| bad(e.message().to_string())),
-        Some(n) if n > STATE_VERSION => Err(bad(format!("it was written by a newer dbgini (state version {n}); upgrade dbgini"))),
+        Some(n) if n > STATE_VERSION => Err(bad(format!(
+            "it was written by a newer dbgini (state version {n}); upgrade dbgini"
+        ))),
         other => Err(bad(format!("unknown state version {other:?}"))),
     }
 }
@@ -419,8 +494,14 @@ fn ensure_dir(dir: &Path, perms: atomic::Perms) -> Result<()> {
         return Ok(());
     }
     std::fs::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
-    atomic::set_perms(dir, atomic::Perms { mode: dir_mode(perms), ..perms })
-        .map_err(|e| Error::io("set the owner of", dir, e))
+    atomic::set_perms(
+        dir,
+        atomic::Perms {
+            mode: dir_mode(perms),
+            ..perms
+        },
+    )
+    .map_err(|e| Error::io("set the owner of", dir, e))
 }
 
 fn create_state_dir(target: &Target, perms: atomic::Perms) -> Result<()> {
@@ -440,7 +521,8 @@ fn lock(target: &Target, caller: &Caller, perms: atomic::Perms) -> Result<File> 
         .open(&path)
         .map_err(|e| Error::io("open the lock file", &path, e))?;
     if new {
-        atomic::set_perms(&path, perms.private()).map_err(|e| Error::io("set the owner of", &path, e))?;
+        atomic::set_perms(&path, perms.private())
+            .map_err(|e| Error::io("set the owner of", &path, e))?;
     }
     let start = Instant::now();
     loop {
@@ -451,10 +533,16 @@ fn lock(target: &Target, caller: &Caller, perms: atomic::Perms) -> Result<File> 
             }
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
-                let _ = file.rewind().and_then(|()| file.read_to_string(&mut holder));
+                let _ = file
+                    .rewind()
+                    .and_then(|()| file.read_to_string(&mut holder));
                 let holder = holder.trim();
                 return Err(Error::Locked {
-                    holder: if holder.is_empty() { "holder unknown".into() } else { holder.into() },
+                    holder: if holder.is_empty() {
+                        "holder unknown".into()
+                    } else {
+                        holder.into()
+                    },
                     waited_secs: caller.lock_timeout.as_secs(),
                 });
             }
@@ -470,6 +558,9 @@ fn lock(target: &Target, caller: &Caller, perms: atomic::Perms) -> Result<File> 
         caller.now
     );
     // The holder line is only informative: failing to write it does not matter.
-    let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(who.as_bytes()));
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(who.as_bytes()));
     Ok(file)
 }

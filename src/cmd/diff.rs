@@ -9,7 +9,7 @@ use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
 
 /// Runs `diff`.
 pub fn run(ctx: &Context) -> Result<Report> {
-    let (session, notes) = ctx.open(false)?;
+    let (session, notes) = ctx.open()?;
     let state = &session.state;
     // The baseline file is what reverting everything, hand changes included, would give.
     let all = state.leases.iter().map(|l| l.id.clone()).collect();
@@ -26,7 +26,11 @@ pub fn run(ctx: &Context) -> Result<Report> {
             "diff": JsonDiff::new(&baseline, &session.bytes, &name),
             "warnings": [],
         }),
-        notes: if diff.is_empty() { vec!["no difference: dbgini has changed nothing in this file".into()] } else { notes },
+        notes: if diff.is_empty() {
+            vec!["no difference: dbgini has changed nothing in this file".into()]
+        } else {
+            notes
+        },
         warnings: Vec::new(),
     })
 }

@@ -17,19 +17,39 @@ pub fn run(args: HistoryArgs, ctx: &Context) -> Result<Report> {
     }
     let mut out = String::new();
     for r in &records {
-        out.push_str(&format!("{} {}@{}: {}\n", utc(r.time), r.user, r.host, r.command));
+        out.push_str(&format!(
+            "{} {}@{}: {}\n",
+            utc(r.time),
+            r.user,
+            r.host,
+            r.command
+        ));
         if let Some(reason) = &r.reason {
             out.push_str(&format!("    reason: {reason}\n"));
         }
         for c in &r.changes {
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".into());
-            out.push_str(&format!("    {}: {} -> {}\n", c.key, show(&c.before), show(&c.after)));
+            out.push_str(&format!(
+                "    {}: {} -> {}\n",
+                c.key,
+                show(&c.before),
+                show(&c.after)
+            ));
         }
         for d in &r.drift {
-            out.push_str(&format!("    {}: changed by hand (expected {}, found {})\n", d.key, d.expected, d.found.clone().unwrap_or_else(|| "(absent)".into())));
+            out.push_str(&format!(
+                "    {}: changed by hand (expected {}, found {})\n",
+                d.key,
+                d.expected,
+                d.found.clone().unwrap_or_else(|| "(absent)".into())
+            ));
         }
     }
-    let notes = if records.is_empty() { vec!["no history: dbgini has not changed this file".to_string()] } else { vec![] };
+    let notes = if records.is_empty() {
+        vec!["no history: dbgini has not changed this file".to_string()]
+    } else {
+        vec![]
+    };
     Ok(Report {
         data: out,
         json: json!({ "command": "history", "changed": false, "ini": target.ini, "history": records, "warnings": [] }),

@@ -37,13 +37,15 @@ pub struct Context {
 impl Context {
     /// The target, or the error that says how to name one.
     pub fn target(&self) -> Result<Target> {
-        let ini = self.ini.as_ref().ok_or_else(|| Error::NoIni { config: self.config_file.clone() })?;
+        let ini = self.ini.as_ref().ok_or_else(|| Error::NoIni {
+            config: self.config_file.clone(),
+        })?;
         Target::resolve(ini)
     }
 
-    /// Opens the target for a command; `write` creates the state directory when needed.
-    pub fn open(&self, write: bool) -> Result<(Session, Vec<String>)> {
-        let session = Session::open(self.target()?, &self.caller, write)?;
+    /// Opens the target for a command; the notes returned say what recovery did, if anything.
+    pub fn open(&self) -> Result<(Session, Vec<String>)> {
+        let session = Session::open(self.target()?, &self.caller)?;
         let notes = session.recovery.iter().map(|r| r.message()).collect();
         Ok((session, notes))
     }
@@ -69,7 +71,10 @@ pub fn check_editable(doc: &Document, session: &Session) -> Result<()> {
 
 /// Wraps an [`IniError`] as a refusal for this target.
 pub fn refused(session: &Session, source: IniError) -> Error {
-    Error::Refused { path: session.target.ini.clone(), source }
+    Error::Refused {
+        path: session.target.ini.clone(),
+        source,
+    }
 }
 
 /// A lease as JSON.
@@ -102,9 +107,15 @@ pub fn lease_line(lease: &Lease, ctx: &Context) -> String {
 
 /// The warning for a key changed by hand.
 pub fn drift_warning(d: &Drift) -> String {
-    let found = d.found.as_deref().map_or("no line at all".to_string(), |f| format!("'{f}'"));
+    let found = d
+        .found
+        .as_deref()
+        .map_or("no line at all".to_string(), |f| format!("'{f}'"));
     if d.overridden {
-        format!("{} had been changed by hand (dbgini wrote '{}', found {found}); --force overwrote it", d.key, d.expected)
+        format!(
+            "{} had been changed by hand (dbgini wrote '{}', found {found}); --force overwrote it",
+            d.key, d.expected
+        )
     } else {
         format!(
             "{} was changed by hand since dbgini set it (dbgini wrote '{}', found {found}): left as it is, and dbgini no longer manages it; `dbgini revert --force` would put the original back",

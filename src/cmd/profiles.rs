@@ -12,7 +12,10 @@ pub fn run(ctx: &Context) -> Result<Report> {
     let width = all.iter().map(|f| f.profile.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for f in &all {
-        out.push_str(&format!("{:width$}  {}\n", f.profile.name, f.profile.summary));
+        out.push_str(&format!(
+            "{:width$}  {}\n",
+            f.profile.name, f.profile.summary
+        ));
         let mut from = format!("{:width$}  from {}", "", f.origin);
         if !f.shadows.is_empty() {
             let hidden: Vec<String> = f.shadows.iter().map(|o| o.to_string()).collect();

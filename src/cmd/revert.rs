@@ -10,16 +10,26 @@ use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
 use crate::store::AuditRecord;
 
 /// Which leases a `revert` asks for. `Ok(vec![])` with a note when there is nothing to revert.
-fn select<'a>(args: &RevertArgs, state: &'a State, ctx: &Context) -> Result<(Vec<&'a Lease>, Option<String>)> {
+fn select<'a>(
+    args: &RevertArgs,
+    state: &'a State,
+    ctx: &Context,
+) -> Result<(Vec<&'a Lease>, Option<String>)> {
     let leases = &state.leases;
     if args.all {
-        let note = leases.is_empty().then(|| "no active leases; nothing to revert".to_string());
+        let note = leases
+            .is_empty()
+            .then(|| "no active leases; nothing to revert".to_string());
         return Ok((leases.iter().collect(), note));
     }
     match &args.lease {
         Some(wanted) => {
             let by_id: Vec<_> = leases.iter().filter(|l| &l.id == wanted).collect();
-            let chosen = if by_id.is_empty() { leases.iter().filter(|l| &l.profile == wanted).collect() } else { by_id };
+            let chosen = if by_id.is_empty() {
+                leases.iter().filter(|l| &l.profile == wanted).collect()
+            } else {
+                by_id
+            };
             let note = chosen.is_empty().then(|| {
                 format!("no active lease matches '{wanted}'; it may have been reverted or expired already (see `dbgini history`); nothing to revert")
             });
@@ -32,7 +42,10 @@ fn select<'a>(args: &RevertArgs, state: &'a State, ctx: &Context) -> Result<(Vec
                 format!(
                     "{} leases are active:\n{}",
                     many.len(),
-                    many.iter().map(|l| format!("  {}", lease_line(l, ctx))).collect::<Vec<_>>().join("\n")
+                    many.iter()
+                        .map(|l| format!("  {}", lease_line(l, ctx)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 ),
                 "name one (dbgini revert LEASE-ID or PROFILE), or revert them all with --all",
             )),
@@ -42,7 +55,7 @@ fn select<'a>(args: &RevertArgs, state: &'a State, ctx: &Context) -> Result<(Vec
 
 /// Runs `revert`.
 pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
-    let (session, mut notes) = ctx.open(false)?;
+    let (mut session, mut notes) = ctx.open()?;
     let name = session.target.ini.display().to_string();
     let (chosen, nothing) = select(&args, &session.state, ctx)?;
     let ids: Vec<String> = chosen.iter().map(|l| l.id.clone()).collect();
@@ -62,7 +75,13 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
 
     let doc = session.doc();
     check_editable(&doc, &session)?;
-    let plan = lease::plan(&doc, &session.state, Change::Remove(ids.clone()), args.force).map_err(|e| refused(&session, e))?;
+    let plan = lease::plan(
+        &doc,
+        &session.state,
+        Change::Remove(ids.clone()),
+        args.force,
+    )
+    .map_err(|e| refused(&session, e))?;
     let after = plan.doc.to_bytes();
     let warnings: Vec<String> = plan.drift.iter().map(drift_warning).collect();
 
@@ -79,10 +98,15 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
             before_sha256: String::new(),
             after_sha256: String::new(),
         };
+        session.lock_for_write(&ctx.caller)?;
         session.commit("revert", &after, &plan.state, audit)?;
     }
 
-    let verb = if args.dry_run { "would revert" } else { "reverted" };
+    let verb = if args.dry_run {
+        "would revert"
+    } else {
+        "reverted"
+    };
     let msg = format!(
         "{verb} {}; {} setting{} restored{}{}",
         ids.join(", "),
@@ -92,7 +116,11 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
             0 => String::new(),
             n => format!("; {n} lease{} still active", if n == 1 { "" } else { "s" }),
         },
-        if args.dry_run { "; dry run, nothing was written" } else { "" }
+        if args.dry_run {
+            "; dry run, nothing was written"
+        } else {
+            ""
+        }
     );
     notes.push(msg.clone());
     let diff = unified_diff(&session.bytes, &after, &name);

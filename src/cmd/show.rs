@@ -12,12 +12,19 @@ pub fn run(args: ShowArgs, ctx: &Context) -> Result<Report> {
     let found = ctx.catalog.find(&args.profile)?;
     let p = &found.profile;
     let mut out = format!("{} {}\n{}\n\n", bold("profile"), p.name, p.summary);
-    out.push_str(&format!("{}\n{}\n\n", bold("when to use it:"), p.scenario.trim()));
+    out.push_str(&format!(
+        "{}\n{}\n\n",
+        bold("when to use it:"),
+        p.scenario.trim()
+    ));
     out.push_str(&format!("from:      {}\n", found.origin));
     for s in &found.shadows {
         out.push_str(&format!("overrides: {s}\n"));
     }
-    out.push_str(&format!("duration:  {} by default, at most {}\n", p.default_duration, p.max_duration));
+    out.push_str(&format!(
+        "duration:  {} by default, at most {}\n",
+        p.default_duration, p.max_duration
+    ));
     if !p.refresh.is_empty() {
         out.push_str(&format!("refresh:   {}\n", p.refresh.join("; ")));
     }
@@ -25,7 +32,12 @@ pub fn run(args: ShowArgs, ctx: &Context) -> Result<Report> {
         out.push_str(&format!("\n{}\n", bold("parameters (--param NAME=VALUE):")));
         for prm in &p.params {
             let req = if prm.required { "required" } else { "optional" };
-            out.push_str(&format!("  {} ({}, {req}): {}\n", prm.name, prm.ty.name(), prm.help));
+            out.push_str(&format!(
+                "  {} ({}, {req}): {}\n",
+                prm.name,
+                prm.ty.name(),
+                prm.help
+            ));
         }
     }
     out.push_str(&format!("\n{}\n", bold("settings:")));

@@ -9,7 +9,7 @@ use crate::output::{Report, bold, relative, utc};
 
 /// Runs `status`.
 pub fn run(ctx: &Context) -> Result<Report> {
-    let (session, notes) = ctx.open(false)?;
+    let (session, notes) = ctx.open()?;
     let doc = session.doc();
     let state = &session.state;
     let drift = detect_drift(&doc, state).map_err(|e| refused(&session, e))?;
@@ -21,7 +21,11 @@ pub fn run(ctx: &Context) -> Result<Report> {
         out.push_str("no active leases: dbgini manages nothing in this file\n");
     }
     for l in &state.leases {
-        let overdue = if l.expires <= now { " OVERDUE: it should have been reverted" } else { "" };
+        let overdue = if l.expires <= now {
+            " OVERDUE: it should have been reverted"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "{} {} ({}) expires {} ({}){overdue}\n",
             bold("lease"),
@@ -30,7 +34,12 @@ pub fn run(ctx: &Context) -> Result<Report> {
             utc(l.expires),
             relative(l.expires, now)
         ));
-        out.push_str(&format!("    by {}@{} at {}", l.user, l.host, utc(l.created)));
+        out.push_str(&format!(
+            "    by {}@{} at {}",
+            l.user,
+            l.host,
+            utc(l.created)
+        ));
         if let Some(r) = &l.reason {
             out.push_str(&format!(", reason: {r}"));
         }
@@ -43,10 +52,21 @@ pub fn run(ctx: &Context) -> Result<Report> {
         }
     }
     if !state.managed.is_empty() {
-        out.push_str(&format!("{}\n", bold("managed keys (before dbgini -> now):")));
+        out.push_str(&format!(
+            "{}\n",
+            bold("managed keys (before dbgini -> now):")
+        ));
         for m in &state.managed {
-            let before = m.baseline_value().map_or("(absent)".into(), |v| String::from_utf8_lossy(&v).into_owned());
-            let now_v = doc.get(&m.key).ok().flatten().map_or("(absent)".into(), |v| String::from_utf8_lossy(v).into_owned());
+            let before = m.baseline_value().map_or("(absent)".into(), |v| {
+                String::from_utf8_lossy(&v).into_owned()
+            });
+            let now_v = doc
+                .get(&m.key)
+                .ok()
+                .flatten()
+                .map_or("(absent)".into(), |v| {
+                    String::from_utf8_lossy(v).into_owned()
+                });
             out.push_str(&format!("    {}: {before} -> {now_v}\n", m.key));
         }
     }

@@ -1,0 +1,308 @@
+//! The command line as an admin meets it: help, profiles, show, dry run, idempotency, JSON, the
+//! ways of naming notes.ini, and what `enable` prints.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::util::{Env, corpus_file, stderr, stdout};
+
+fn prod() -> Vec<u8> {
+    corpus_file("quirks/prod-linux.ini")
+}
+
+#[test]
+fn help_lists_the_commands_and_exit_codes() {
+    let env = Env::new(b"");
+    let out = env.bare().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for cmd in [
+        "profiles",
+        "show",
+        "enable",
+        "revert",
+        "status",
+        "diff",
+        "history",
+        "Exit codes: 0 ok",
+    ] {
+        assert!(text.contains(cmd), "--help lacks {cmd}:\n{text}");
+    }
+}
+
+#[test]
+fn profiles_lists_the_built_in_ones_and_says_what_a_user_profile_overrides() {
+    let env = Env::new(&prod());
+    let out = env.ok(&["profiles"]);
+    insta::assert_snapshot!("profiles", stdout(&out));
+
+    let dir = env.dir.path().join("home/.config/dbgini/profiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/router.toml"))
+            .unwrap();
+    std::fs::write(
+        dir.join("router.toml"),
+        text.replace("value = \"3\"", "value = \"1\""),
+    )
+    .unwrap();
+    let out = env.ok(&["profiles"]);
+    assert!(
+        stdout(&out).contains("dbgini/profiles/router.toml, overriding built-in"),
+        "{}",
+        stdout(&out)
+    );
+    env.ok(&["enable", "router"]);
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=1");
+}
+
+#[test]
+fn show_prints_every_setting_with_its_source() {
+    let env = Env::new(&prod());
+    let out = env.ok(&["show", "tcp-resolver"]);
+    insta::assert_snapshot!("show-tcp-resolver", stdout(&out));
+}
+
+#[test]
+fn enable_prints_the_diff_and_a_summary() {
+    let env = Env::new(&prod());
+    let out = env.ok(&[
+        "enable",
+        "smtp-inbound",
+        "--for",
+        "90m",
+        "--reason",
+        "case TS012345",
+    ]);
+    let shown = stdout(&out).replace(&env.dir.path().display().to_string(), "[TMP]");
+    insta::assert_snapshot!("enable-smtp-inbound-stdout", shown);
+    let err = stderr(&out);
+    assert!(
+        err.contains("enabled smtp-inbound for 1h 30m: lease smtp-inbound-"),
+        "{err}"
+    );
+    assert!(
+        err.contains("until 2026-11-30 13:30 UTC (in 1h 30m); 3 settings changed"),
+        "{err}"
+    );
+    assert!(err.contains("revert smtp-inbound-"), "{err}");
+}
+
+#[test]
+fn dry_run_prints_the_same_and_writes_nothing() {
+    let env = Env::new(&prod());
+    let before = env.snapshot();
+    let out = env.ok(&["enable", "router", "--dry-run"]);
+    assert!(stdout(&out).contains("+DebugRouter=3"));
+    assert!(
+        stderr(&out).contains("would enable router")
+            && stderr(&out).contains("nothing was written")
+    );
+    assert!(env.snapshot() == before, "dry run wrote something");
+
+    env.ok(&["enable", "router"]);
+    let before = env.snapshot();
+    let out = env.ok(&["revert", "--dry-run"]);
+    assert!(stdout(&out).contains("-DebugRouter=3"));
+    assert!(env.snapshot() == before, "dry-run revert wrote something");
+}
+
+#[test]
+fn enable_is_idempotent() {
+    let env = Env::new(&prod());
+    let first = env.json(&["enable", "router", "--for", "1h"], 0);
+    assert_eq!(first["changed"], true);
+    let after = env.bytes();
+    let second = env.json(&["enable", "router", "--for", "1h"], 0);
+    assert_eq!(second["changed"], false);
+    assert_eq!(second["lease"]["id"], first["lease"]["id"]);
+    assert!(second["msg"].as_str().unwrap().contains("already enabled"));
+    assert!(env.bytes() == after);
+    assert_eq!(env.json(&["revert", "router"], 0)["changed"], true);
+    assert_eq!(env.json(&["revert", "router"], 0)["changed"], false);
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let env = Env::new(&prod());
+    let v = env.json(&["enable", "router", "--reason", "case 1"], 0);
+    for key in [
+        "command", "changed", "dry_run", "ini", "lease", "leases", "changes", "drift", "diff",
+        "warnings", "msg",
+    ] {
+        assert!(v.get(key).is_some(), "enable --json lacks {key}: {v}");
+    }
+    assert_eq!(v["leases"][0]["profile"], "router");
+    assert_eq!(v["leases"][0]["expires_at"], "2026-11-30T14:00:00Z");
+    assert!(
+        v["diff"]["unified"]
+            .as_str()
+            .unwrap()
+            .contains("+DebugRouter=3")
+    );
+    assert!(
+        v["diff"]["after"]
+            .as_str()
+            .unwrap()
+            .contains("DebugRouter=3")
+    );
+    assert!(
+        !v["diff"]["before"]
+            .as_str()
+            .unwrap()
+            .contains("DebugRouter=3")
+    );
+
+    let s = env.json(&["status"], 0);
+    assert_eq!(s["managed"][0]["key"], "DebugRouter");
+    assert_eq!(s["managed"][0]["baseline"], serde_json::Value::Null);
+    assert_eq!(s["managed"][0]["current"], "3");
+
+    let e = env.json(&["enable", "nope"], 2);
+    assert_eq!(e["failed"], true);
+    assert_eq!(e["exit_code"], 2);
+    assert!(e["help"].as_str().unwrap().contains("known profiles"));
+}
+
+#[test]
+fn bare_revert_with_two_leases_lists_them() {
+    let env = Env::new(&prod());
+    env.ok(&["enable", "router"]);
+    env.ok(&["enable", "smtp-outbound"]);
+    let before = env.snapshot();
+    let out = env.run(&["revert"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("2 leases are active")
+            && err.contains("(router)")
+            && err.contains("(smtp-outbound)")
+            && err.contains("--all"),
+        "{err}"
+    );
+    assert!(env.snapshot() == before);
+}
+
+#[test]
+fn a_snippet_from_support_becomes_an_ad_hoc_profile() {
+    let env = Env::new(&prod());
+    let snippet = env.dir.path().join("case-4711.txt");
+    std::fs::write(
+        &snippet,
+        "; please add these lines\r\nDebugRouter=1\r\nRouterDebugQueues = 2\r\n",
+    )
+    .unwrap();
+    let out = env.cmd().arg("enable").arg(&snippet).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        env.lines_for("RouterDebugQueues")[0].1,
+        "RouterDebugQueues=2"
+    );
+    let s = env.json(&["status"], 0);
+    assert_eq!(s["leases"][0]["profile"], "case-4711");
+    env.ok(&["revert"]);
+    assert!(env.bytes() == prod());
+}
+
+#[test]
+fn tcp_resolver_with_a_dns_server_warns() {
+    let env = Env::new(&prod());
+    let out = env.ok(&["enable", "tcp-resolver", "--param", "dns-server=192.0.2.53"]);
+    assert_eq!(env.lines_for("DNSServer")[0].1, "DNSServer=192.0.2.53");
+    assert!(
+        stderr(&out).contains("warning: DNSServer: a workaround, not a debug level"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn diff_shows_baseline_against_now() {
+    let env = Env::new(&corpus_file("quirks/lowercase-debug-keys.ini"));
+    env.ok(&["enable", "router"]);
+    let out = env.ok(&["diff"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("\n-debugrouter=1\n") && text.contains("\n+debugrouter=3\n"),
+        "{text}"
+    );
+    env.ok(&["revert"]);
+    let out = env.ok(&["diff"]);
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("no difference"));
+}
+
+#[test]
+fn the_ini_comes_from_the_flag_the_variable_or_the_config_file() {
+    let env = Env::new(&prod());
+    let out = env
+        .bare()
+        .env("DBGINI_INI", &env.ini)
+        .args(["enable", "router"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = env.dir.path().join("home/.config/dbgini");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!("ini = {:?}\n", env.ini.display().to_string()),
+    )
+    .unwrap();
+    let out = env.bare().args(["--json", "status"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["leases"][0]["profile"], "router");
+}
+
+#[test]
+fn a_symlinked_notes_ini_is_edited_through_the_link_and_keeps_its_mode() {
+    let env = Env::new(&prod());
+    std::fs::set_permissions(&env.ini, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = env.dir.path().join("notes-link.ini");
+    std::os::unix::fs::symlink(&env.ini, &link).unwrap();
+    let out = env
+        .bare()
+        .arg("--ini")
+        .arg(&link)
+        .args(["enable", "router"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
+    assert_eq!(
+        std::fs::metadata(&env.ini).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    let state = env
+        .ini
+        .parent()
+        .unwrap()
+        .join(".dbgini/notes.ini/state.toml");
+    assert_eq!(
+        std::fs::metadata(state).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    env.ok(&["revert"]);
+    assert!(env.bytes() == prod());
+}
+
+#[test]
+fn history_records_who_what_and_why() {
+    let env = Env::new(&prod());
+    env.ok(&["enable", "router", "--reason", "case TS0001"]);
+    env.ok(&["revert"]);
+    let v = env.json(&["history"], 0);
+    let h = v["history"].as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0]["user"], "tester");
+    assert_eq!(h[0]["reason"], "case TS0001");
+    assert_eq!(h[0]["changes"][0]["key"], "DebugRouter");
+    assert_eq!(h[1]["changes"][0]["after"], serde_json::Value::Null);
+    assert_eq!(h[0]["after_sha256"], h[1]["before_sha256"]);
+}

@@ -1,0 +1,168 @@
+//! SIGKILL at every named crash point of enable and revert: notes.ini is always the whole old or
+//! the whole new file, the next command recovers, the state agrees with the file, and a final
+//! revert gives back the original bytes.
+
+use std::os::unix::process::ExitStatusExt;
+
+use dbgini::crash::POINTS;
+
+use crate::util::{Env, corpus_file, stderr};
+
+/// Runs `args` in a twin environment to learn what notes.ini looks like after them.
+fn result_of(setup: &[&[&str]], args: &[&str], original: &[u8]) -> Vec<u8> {
+    let twin = Env::new(original);
+    for s in setup {
+        twin.ok(s);
+    }
+    twin.ok(args);
+    twin.bytes()
+}
+
+fn leases(env: &Env) -> Vec<String> {
+    let status = env.json(&["status"], 0);
+    status["leases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["profile"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A command to kill mid-way: what runs before it, and which profiles are active afterwards if it
+/// did not happen and if it did.
+struct Scenario {
+    name: &'static str,
+    setup: &'static [&'static [&'static str]],
+    args: &'static [&'static str],
+    not_done: &'static [&'static str],
+    done: &'static [&'static str],
+}
+
+#[test]
+fn sigkill_at_every_crash_point_leaves_a_whole_file_and_recovers() {
+    let original = corpus_file("quirks/no-final-newline.ini");
+    let scenarios = [
+        Scenario {
+            name: "enable",
+            setup: &[],
+            args: &["enable", "router"],
+            not_done: &[],
+            done: &["router"],
+        },
+        Scenario {
+            name: "stacked enable",
+            setup: &[&["enable", "router"]],
+            args: &["enable", "smtp-inbound"],
+            not_done: &["router"],
+            done: &["router", "smtp-inbound"],
+        },
+        Scenario {
+            name: "revert",
+            setup: &[&["enable", "router"], &["enable", "smtp-inbound"]],
+            args: &["revert", "router"],
+            not_done: &["router", "smtp-inbound"],
+            done: &["smtp-inbound"],
+        },
+    ];
+    for Scenario {
+        name,
+        setup,
+        args,
+        not_done,
+        done,
+    } in scenarios
+    {
+        let after = result_of(setup, args, &original);
+        for point in POINTS {
+            let env = Env::new(&original);
+            for s in setup {
+                env.ok(s);
+            }
+            let before = env.bytes();
+            let out = env
+                .cmd()
+                .args(args)
+                .env("DBGINI_CRASH_AT", point)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.signal(),
+                Some(9),
+                "{name} at {point}: not killed: {}",
+                stderr(&out)
+            );
+
+            let now = env.bytes();
+            assert!(
+                now == before || now == after,
+                "{name} at {point}: notes.ini is neither old nor new"
+            );
+            let active = leases(&env);
+            let expect: &[&str] = if now == after { done } else { not_done };
+            assert_eq!(
+                active, *expect,
+                "{name} at {point}: state disagrees with the file"
+            );
+            let leftovers: Vec<_> = std::fs::read_dir(env.ini.parent().unwrap())
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".dbgini-tmp-"))
+                .collect();
+            assert!(
+                leftovers.is_empty(),
+                "{name} at {point}: temp files left: {leftovers:?}"
+            );
+
+            env.ok(&["revert", "--all"]);
+            assert!(
+                env.bytes() == original,
+                "{name} at {point}: final revert is not byte-identical"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_crash_after_the_rename_is_finished_by_the_next_command() {
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    let out = env
+        .cmd()
+        .args(["enable", "router"])
+        .env("DBGINI_CRASH_AT", "after-rename")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(9));
+    let out = env.ok(&["status"]);
+    assert!(
+        stderr(&out).contains("was interrupted after it had written notes.ini"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(leases(&env), vec!["router"]);
+}
+
+#[test]
+fn a_file_changed_after_an_interrupted_write_stops_with_an_explanation() {
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    let out = env
+        .cmd()
+        .args(["enable", "router"])
+        .env("DBGINI_CRASH_AT", "after-pending")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(9));
+    let mut edited = original.clone();
+    edited.extend_from_slice(b"HandEdit=1\n");
+    std::fs::write(&env.ini, &edited).unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["enable", "router"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was interrupted") && err.contains("pending.toml") && err.contains("backup"),
+        "{err}"
+    );
+    assert!(env.snapshot() == before);
+}

@@ -1,0 +1,11 @@
+//! dbgini's integration tests: one binary (see ARCHITECTURE.md, "Tests").
+
+// Tests set up fixtures with plain writes (the atomic writer is what they test) and fail loudly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+mod cli;
+mod corpus;
+mod crash;
+mod drift;
+mod refusals;
+mod util;

@@ -1,0 +1,311 @@
+//! Bad input: a clear error naming the problem and the fix, the documented exit code, and not one
+//! byte changed anywhere (notes.ini and dbgini's state).
+
+use crate::util::{Env, corpus_file, stderr};
+
+struct Case {
+    name: &'static str,
+    ini: Vec<u8>,
+    args: Vec<&'static str>,
+    code: i32,
+    /// Must all appear in stderr.
+    says: &'static [&'static str],
+}
+
+fn prod() -> Vec<u8> {
+    corpus_file("quirks/prod-linux.ini")
+}
+
+fn with(extra: &[u8]) -> Vec<u8> {
+    let mut b = prod();
+    b.extend_from_slice(extra);
+    b
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "bom",
+            ini: corpus_file("quirks/bom.ini"),
+            args: vec!["enable", "router"],
+            code: 3,
+            says: &["byte order mark", "help:", "EF BB BF"],
+        },
+        Case {
+            name: "nul",
+            ini: with(b"Bad=\0\n"),
+            args: vec!["enable", "router"],
+            code: 3,
+            says: &["NUL byte on line 97", "help:"],
+        },
+        Case {
+            name: "cr-only",
+            ini: b"[Notes]\rDirectory=/d\rKitType=2\r".to_vec(),
+            args: vec!["enable", "router"],
+            code: 3,
+            says: &["CR-only", "help:"],
+        },
+        Case {
+            name: "no notes section",
+            ini: b"Directory=/d\n".to_vec(),
+            args: vec!["enable", "router"],
+            code: 3,
+            says: &["no [Notes] section", "help:"],
+        },
+        Case {
+            name: "empty file",
+            ini: Vec::new(),
+            args: vec!["enable", "router"],
+            code: 3,
+            says: &["no [Notes] section"],
+        },
+        Case {
+            name: "duplicate key to change",
+            ini: corpus_file("quirks/duplicate-key.ini"),
+            args: vec!["enable", "router"],
+            code: 3,
+            says: &[
+                "Log_MailRouting occurs 2 times, on lines 89 and 91",
+                "keep one Log_MailRouting",
+            ],
+        },
+        Case {
+            name: "unknown profile",
+            ini: prod(),
+            args: vec!["enable", "routr"],
+            code: 2,
+            says: &["no profile named 'routr'", "router", "smtp-inbound"],
+        },
+        Case {
+            name: "bad duration",
+            ini: prod(),
+            args: vec!["enable", "router", "--for", "soon"],
+            code: 2,
+            says: &["'soon' is not a duration", "2h"],
+        },
+        Case {
+            name: "zero duration",
+            ini: prod(),
+            args: vec!["enable", "router", "--for", "0s"],
+            code: 2,
+            says: &["not a positive duration"],
+        },
+        Case {
+            name: "negative duration",
+            ini: prod(),
+            args: vec!["enable", "router", "--for", "-1h"],
+            code: 2,
+            says: &["not a positive duration"],
+        },
+        Case {
+            name: "above the maximum",
+            ini: prod(),
+            args: vec!["enable", "router", "--for", "25h"],
+            code: 2,
+            says: &["maximum of 24h", "--for 24h or less"],
+        },
+        Case {
+            name: "huge duration",
+            ini: prod(),
+            args: vec!["enable", "router", "--for", "99999d"],
+            code: 2,
+            says: &["--for"],
+        },
+        Case {
+            name: "value with a newline",
+            ini: prod(),
+            args: vec![
+                "enable",
+                "router",
+                "--set",
+                "DNSServer=1.2.3.4\nServerTasks=x",
+            ],
+            code: 2,
+            says: &["contains a line break", "printable ASCII"],
+        },
+        Case {
+            name: "value with a NUL",
+            ini: prod(),
+            args: vec!["enable", "router", "--set", "DNSServer=1.2.3.4\u{1}"],
+            code: 2,
+            says: &["contains the byte 0x01"],
+        },
+        Case {
+            name: "non-ASCII value",
+            ini: prod(),
+            args: vec!["enable", "router", "--set", "X=M\u{fc}ller"],
+            code: 2,
+            says: &["printable ASCII"],
+        },
+        Case {
+            name: "value too long",
+            ini: prod(),
+            args: vec![
+                "enable",
+                "router",
+                "--set",
+                Box::leak(format!("X={}", "a".repeat(300)).into_boxed_str()),
+            ],
+            code: 2,
+            says: &["300 bytes long", "255"],
+        },
+        Case {
+            name: "--set without =",
+            ini: prod(),
+            args: vec!["enable", "router", "--set", "DebugRouter"],
+            code: 2,
+            says: &["has no '='"],
+        },
+        Case {
+            name: "bad key",
+            ini: prod(),
+            args: vec!["enable", "router", "--set", "Bad Key=1"],
+            code: 2,
+            says: &["not a valid notes.ini key"],
+        },
+        Case {
+            name: "bad ip param",
+            ini: prod(),
+            args: vec!["enable", "tcp-resolver", "--param", "dns-server=999.1.1.1"],
+            code: 2,
+            says: &["not an IP address", "dns-server"],
+        },
+        Case {
+            name: "unknown param",
+            ini: prod(),
+            args: vec!["enable", "router", "--param", "x=1"],
+            code: 2,
+            says: &["has no parameter 'x'", "takes no --param"],
+        },
+        Case {
+            name: "unknown flag",
+            ini: prod(),
+            args: vec!["enable", "router", "--forever"],
+            code: 2,
+            says: &["--forever"],
+        },
+        Case {
+            name: "bare revert with nothing active",
+            ini: prod(),
+            args: vec!["revert"],
+            code: 0,
+            says: &["nothing to revert"],
+        },
+    ]
+}
+
+#[test]
+fn refused_inputs_change_nothing() {
+    for case in cases() {
+        let env = Env::new(&case.ini);
+        let before = env.snapshot();
+        let out = env.run(&case.args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(case.code), "{}: {err}", case.name);
+        for s in case.says {
+            assert!(err.contains(s), "{}: stderr lacks {s:?}:\n{err}", case.name);
+        }
+        assert!(env.snapshot() == before, "{}: files changed", case.name);
+    }
+}
+
+#[test]
+fn duplicates_block_only_the_profiles_that_touch_them() {
+    let original = corpus_file("quirks/duplicate-key.ini");
+    let env = Env::new(&original);
+    env.ok(&["enable", "smtp-inbound"]);
+    let out = env.run(&["enable", "lookup"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    env.ok(&["revert"]);
+    assert!(env.bytes() == original);
+}
+
+#[test]
+fn no_ini_says_how_to_name_one() {
+    let env = Env::new(b"[Notes]\n");
+    let out = env.bare().args(["status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no notes.ini to work on")
+            && err.contains("--ini PATH")
+            && err.contains("DBGINI_INI"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_file_is_a_clear_failure() {
+    let env = Env::new(b"[Notes]\n");
+    let out = env
+        .bare()
+        .args(["--ini", "/nonexistent/notes.ini", "enable", "router"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("could not open /nonexistent/notes.ini"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_state_directory_that_cannot_be_created_changes_nothing() {
+    let env = Env::new(&prod());
+    std::fs::write(env.ini.parent().unwrap().join(".dbgini"), b"in the way").unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["enable", "router"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(".dbgini"), "{}", stderr(&out));
+    assert!(env.snapshot() == before);
+}
+
+#[test]
+fn bad_profile_files_name_file_line_and_column() {
+    let env = Env::new(&prod());
+    let dir = env.dir.path().join("profiles");
+    std::fs::create_dir(&dir).unwrap();
+    let mut text = String::from_utf8(
+        std::fs::read(crate::util::fixtures().join("../../profiles/router.toml")).unwrap(),
+    )
+    .unwrap();
+    text.push_str("\n[[setting]]\nkey = \"X\"\nvalue = \"1\"\nrule = \"sometimes\"\nnote = \"n\"\nsource = \"s\"\n");
+    std::fs::write(dir.join("router.toml"), &text).unwrap();
+    let before = env.snapshot();
+    let out = env
+        .cmd()
+        .args(["--profiles-dir"])
+        .arg(&dir)
+        .args(["enable", "router"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let line = text.lines().count() - 2;
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("router.toml:{line}:8")) && err.contains("sometimes"),
+        "{err}"
+    );
+    assert!(env.snapshot() == before);
+}
+
+#[test]
+fn a_state_from_a_newer_version_is_refused() {
+    let env = Env::new(&prod());
+    env.ok(&["enable", "router"]);
+    let state = env
+        .ini
+        .parent()
+        .unwrap()
+        .join(".dbgini/notes.ini/state.toml");
+    let text = std::fs::read_to_string(&state)
+        .unwrap()
+        .replace("version = 1", "version = 9");
+    std::fs::write(&state, text).unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["revert"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("newer dbgini"), "{}", stderr(&out));
+    assert!(env.snapshot() == before);
+}

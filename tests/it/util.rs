@@ -1,0 +1,181 @@
+//! A hermetic environment for running the dbgini binary: temp dir, cleared environment, fake HOME,
+//! fixed clock.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The fixed "now" of every test.
+pub const NOW: &str = "2026-11-30T12:00:00Z";
+
+/// Built-in profile names.
+pub const PROFILES: &[&str] = &[
+    "router",
+    "lookup",
+    "smtp-inbound",
+    "smtp-outbound",
+    "tcp-resolver",
+];
+
+/// The fixtures directory.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Every corpus file: (relative name, bytes).
+pub fn corpus() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for sub in ["real", "quirks"] {
+        let dir = fixtures().join("corpus").join(sub);
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        names.sort();
+        for p in names
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "ini"))
+        {
+            out.push((
+                format!("{sub}/{}", p.file_name().unwrap().to_string_lossy()),
+                std::fs::read(&p).unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+/// Reads one corpus file.
+pub fn corpus_file(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join("corpus").join(name)).unwrap()
+}
+
+/// A temp dir with a notes.ini, and a way to run dbgini on it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub ini: PathBuf,
+    pub now: String,
+}
+
+impl Env {
+    /// A fresh environment whose notes.ini holds `bytes`.
+    pub fn new(bytes: &[u8]) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("home")).unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        let ini = dir.path().join("data/notes.ini");
+        std::fs::write(&ini, bytes).unwrap();
+        Env {
+            dir,
+            ini,
+            now: NOW.into(),
+        }
+    }
+
+    /// The dbgini command, hermetic, with `--ini` set.
+    pub fn cmd(&self) -> Command {
+        let mut c = self.bare();
+        c.arg("--ini").arg(&self.ini);
+        c
+    }
+
+    /// The dbgini command without `--ini`.
+    pub fn bare(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dbgini"));
+        let home = self.dir.path().join("home");
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("USER", "tester")
+            .env("DBGINI_NOW", &self.now)
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    /// Runs dbgini with `args`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs dbgini and asserts success.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "dbgini {args:?} failed:\n{}",
+            stderr(&out)
+        );
+        out
+    }
+
+    /// Runs dbgini with `--json`, asserts the exit code, returns the parsed object.
+    pub fn json(&self, args: &[&str], code: i32) -> serde_json::Value {
+        let out = self.cmd().arg("--json").args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "dbgini --json {args:?}:\n{}",
+            stderr(&out)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&out)))
+    }
+
+    /// The notes.ini bytes now.
+    pub fn bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.ini).unwrap()
+    }
+
+    /// Every file under the temp dir with its bytes: to show that nothing changed. The `lock`
+    /// file is left out: it names the last holder, and is lock metadata, not state.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            for p in entries.into_iter().filter(|p| !p.ends_with("lock")) {
+                if p.is_dir() {
+                    out.push((p.clone(), Vec::new()));
+                    walk(&p, out);
+                } else {
+                    out.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.dir.path(), &mut out);
+        out
+    }
+
+    /// The value of `key` in notes.ini now, as the line that holds it.
+    pub fn lines_for(&self, key: &str) -> Vec<(usize, String)> {
+        key_lines(&self.bytes(), key)
+    }
+}
+
+/// `(1-based line number, line)` of every `key=` line (case-insensitive, spaces around `=` allowed).
+pub fn key_lines(bytes: &[u8], key: &str) -> Vec<(usize, String)> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.split_once('=')
+                .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+        })
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r').to_string()))
+        .collect()
+}
+
+/// Lossy stdout.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Lossy stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
