@@ -67,7 +67,7 @@ pub fn write(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
     write_hooked(path, bytes, perms, &|_| {})
 }
 
-/// [`write`], calling `hook` with `"after-temp-write"` once the temp file is durable and with
+/// [`write()`], calling `hook` with `"after-temp-write"` once the temp file is durable and with
 /// `"after-rename"` once it has replaced `path` (the crash points of the notes.ini replace).
 pub fn write_hooked(
     path: &Path,

@@ -3,7 +3,8 @@
 //! Compiled to nothing unless the `crash-points` feature is on (the integration tests turn it on).
 //! With the feature, `DBGINI_CRASH_AT=<name>` makes the process SIGKILL itself when it reaches the
 //! point of that name: no destructor runs, no buffer is flushed, exactly as if the machine had
-//! killed it there.
+//! killed it there. `DBGINI_TOUCH_AT=<name>` instead appends a comment line to notes.ini at that
+//! point, standing in for another program writing the file while dbgini works.
 
 /// The points, in the order an operation reaches them.
 pub const POINTS: &[&str] = &[
@@ -16,10 +17,22 @@ pub const POINTS: &[&str] = &[
     "before-done",
 ];
 
-/// Dies here if the test asked for it.
+/// Dies here (or plays the other writer) if the test asked for it.
 #[cfg(feature = "crash-points")]
+#[allow(clippy::disallowed_methods)]
 pub fn point(name: &str) {
     debug_assert!(POINTS.contains(&name), "unknown crash point {name}");
+    if std::env::var("DBGINI_TOUCH_AT").is_ok_and(|v| v == name)
+        && let Some(file) = std::env::var_os("DBGINI_TOUCH_FILE")
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(file)
+            .expect("DBGINI_TOUCH_FILE");
+        f.write_all(b"; written by another program\n")
+            .expect("touch");
+    }
     if std::env::var("DBGINI_CRASH_AT").is_ok_and(|v| v == name) {
         let pid = std::process::id().to_string();
         // std cannot send signals; kill(1) delivers a real SIGKILL to this process.

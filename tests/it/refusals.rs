@@ -309,3 +309,102 @@ fn a_state_from_a_newer_version_is_refused() {
     assert!(stderr(&out).contains("newer dbgini"), "{}", stderr(&out));
     assert!(env.snapshot() == before);
 }
+
+#[test]
+fn a_file_written_by_someone_else_mid_operation_is_never_overwritten() {
+    let env = Env::new(&prod());
+    let out = env
+        .cmd()
+        .args(["enable", "router"])
+        .env("DBGINI_TOUCH_AT", "after-backup")
+        .env("DBGINI_TOUCH_FILE", &env.ini)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("changed while dbgini was working on it; nothing was written"),
+        "{err}"
+    );
+    assert!(err.contains("run the same dbgini command again"), "{err}");
+    let mut expect = prod();
+    expect.extend_from_slice(b"; written by another program\n");
+    assert!(env.bytes() == expect, "the other writer's change was lost");
+    assert_eq!(env.json(&["status"], 0)["leases"], serde_json::json!([]));
+    assert!(
+        !env.ini
+            .parent()
+            .unwrap()
+            .join(".dbgini/notes.ini/pending.toml")
+            .exists()
+    );
+}
+
+#[test]
+fn a_held_lock_names_its_holder_and_times_out() {
+    let env = Env::new(&prod());
+    env.ok(&["enable", "router"]);
+    let lock = env.ini.parent().unwrap().join(".dbgini/notes.ini/lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock)
+        .unwrap();
+    file.lock().unwrap();
+    std::fs::write(
+        &lock,
+        "pid 4242 `dbgini enable smtp-inbound` by alice@mail01",
+    )
+    .unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["--lock-timeout", "0", "revert"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("another dbgini is working on this notes.ini (pid 4242 `dbgini enable smtp-inbound` by alice@mail01)"), "{err}");
+    assert!(err.contains("--lock-timeout"), "{err}");
+    assert!(env.snapshot() == before);
+    drop(file);
+    env.ok(&["revert"]);
+    assert!(env.bytes() == prod());
+}
+
+#[test]
+fn backups_are_bounded() {
+    let env = Env::new(&prod());
+    for _ in 0..7 {
+        env.ok(&["enable", "router"]);
+        env.ok(&["revert"]);
+    }
+    let backups = std::fs::read_dir(env.ini.parent().unwrap().join(".dbgini/notes.ini/backups"))
+        .unwrap()
+        .count();
+    assert_eq!(backups, 10);
+}
+
+#[test]
+fn state_belongs_to_the_owner_of_notes_ini() {
+    use std::os::unix::fs::MetadataExt;
+    if std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(1)
+        != 0
+    {
+        eprintln!("skipped: changing owners needs root (CI runs as root)");
+        return;
+    }
+    let env = Env::new(&prod());
+    std::os::unix::fs::chown(&env.ini, Some(4321), Some(4322)).unwrap();
+    env.ok(&["enable", "router"]);
+    let data = env.ini.parent().unwrap();
+    for p in [
+        env.ini.clone(),
+        data.join(".dbgini"),
+        data.join(".dbgini/notes.ini"),
+        data.join(".dbgini/notes.ini/state.toml"),
+        data.join(".dbgini/notes.ini/audit.jsonl"),
+        data.join(".dbgini/notes.ini/lock"),
+    ] {
+        let m = std::fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), (4321, 4322), "{}", p.display());
+    }
+}
