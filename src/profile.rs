@@ -219,12 +219,12 @@ pub fn validate_value(key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Parses a duration like `2h`, `90m`, `1h30m`, `45s`; must be positive.
+/// Parses a duration like `2h`, `90m`, `1h30m`, `45s` or `1d` (a day is 24 hours); must be
+/// positive.
 pub fn parse_duration(s: &str) -> std::result::Result<SignedDuration, String> {
-    let d: SignedDuration = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration; use forms like 2h, 90m, 1h30m or 45s"))?;
+    let not = || format!("'{s}' is not a duration; use forms like 2h, 90m, 1h30m or 45s");
+    let span: jiff::Span = s.trim().parse().map_err(|_| not())?;
+    let d = span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(|_| not())?;
     if d.is_negative() || d.is_zero() {
         return Err(format!("'{s}' is not a positive duration"));
     }

@@ -109,7 +109,7 @@ fn cases() -> Vec<Case> {
             ini: prod(),
             args: vec!["enable", "router", "--for", "99999d"],
             code: 2,
-            says: &["--for"],
+            says: &["longer than profile router's maximum of 24h"],
         },
         Case {
             name: "value with a newline",
