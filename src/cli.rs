@@ -64,6 +64,14 @@ pub enum Command {
     Enable(EnableArgs),
     /// Put back what was there before: one lease, a profile's leases, or all
     Revert(RevertArgs),
+    /// Give a lease a new expiry, counted from now
+    Extend(ExtendArgs),
+    /// Revert every lease whose time is up (what the timer runs)
+    Expire(ExpireArgs),
+    /// Install, remove or check the timer that runs `dbgini expire` (systemd or cron)
+    Schedule(ScheduleArgs),
+    /// Stay in the foreground and revert leases as they expire (servers without systemd or cron)
+    Watch(WatchArgs),
     /// Active leases, their expiry, the keys dbgini manages and any hand changes
     Status,
     /// Unified diff of notes.ini before dbgini (baseline) and now
@@ -88,6 +96,10 @@ pub struct EnableArgs {
     /// How long the lease lasts, e.g. 2h, 90m, 1h30m [default: the profile's default]
     #[arg(long = "for", value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<String>,
+
+    /// When the lease ends instead: HH:MM (local time) or e.g. 2026-11-30T18:00:00Z
+    #[arg(long, value_name = "TIME", conflicts_with = "duration")]
+    pub until: Option<String>,
 
     /// A profile parameter, e.g. --param dns-server=192.0.2.53 (repeatable)
     #[arg(long = "param", value_name = "NAME=VALUE")]
@@ -132,4 +144,87 @@ pub struct HistoryArgs {
     /// Show only the last N entries
     #[arg(short = 'n', long, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+/// `extend`.
+#[derive(Debug, Args)]
+pub struct ExtendArgs {
+    /// A lease id or a profile name [default: the only active lease]
+    pub lease: Option<String>,
+
+    /// The new lease time, counted from now, e.g. 1h
+    #[arg(
+        long = "for",
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        required_unless_present = "until"
+    )]
+    pub duration: Option<String>,
+
+    /// The new end instead: HH:MM (local time) or e.g. 2026-11-30T18:00:00Z
+    #[arg(long, value_name = "TIME", conflicts_with = "duration")]
+    pub until: Option<String>,
+}
+
+/// `expire`.
+#[derive(Debug, Args)]
+pub struct ExpireArgs {
+    /// Every notes.ini in the registry of targets with leases, instead of --ini
+    #[arg(long)]
+    pub all_targets: bool,
+
+    /// Show what would be reverted and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `schedule`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// What to do
+    #[arg(value_enum)]
+    pub action: ScheduleAction,
+
+    /// Use a systemd timer [default: when systemd runs this machine]
+    #[arg(long, conflicts_with = "cron")]
+    pub systemd: bool,
+
+    /// Use a cron entry in /etc/cron.d
+    #[arg(long)]
+    pub cron: bool,
+
+    /// The Domino service unit that gets an ExecStartPre drop-in (systemd)
+    #[arg(long, default_value = "domino.service", value_name = "UNIT")]
+    pub domino_unit: String,
+
+    /// Print the files instead of writing them
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write below DIR instead of / and run no systemctl (for images and tests)
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// `schedule` actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleAction {
+    /// Write the timer (and the Domino drop-in) or the cron entry, and activate it
+    Install,
+    /// Remove them
+    Uninstall,
+    /// Say what is installed
+    Status,
+}
+
+/// `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Every notes.ini in the registry, instead of --ini
+    #[arg(long)]
+    pub all_targets: bool,
+
+    /// Longest sleep between checks, in seconds (new leases are noticed within it)
+    #[arg(long, default_value_t = 2, value_name = "SECS")]
+    pub poll: u64,
 }

@@ -15,6 +15,23 @@ pub const DEFAULT_INI: &str = "/local/notesdata/notes.ini";
 pub struct Config {
     /// The notes.ini to use when `--ini` and `DBGINI_INI` are not given.
     pub ini: Option<PathBuf>,
+    /// The longest lease any profile may have, e.g. "24h" (the default).
+    pub max_duration: Option<String>,
+}
+
+impl Config {
+    /// The global maximum lease duration.
+    pub fn max_duration(&self) -> Result<jiff::SignedDuration> {
+        match &self.max_duration {
+            None => Ok(jiff::SignedDuration::from_hours(24)),
+            Some(s) => crate::profile::parse_duration(s).map_err(|msg| {
+                Error::invalid(
+                    format!("config max_duration: {msg}"),
+                    "e.g. max_duration = \"24h\"",
+                )
+            }),
+        }
+    }
 }
 
 impl Config {

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use crate::ini::IniError;
 
 /// The documented exit codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ExitCode {
     /// Success.
+    #[default]
     Ok = 0,
     /// The operation failed; nothing was changed.
     Failure = 1,

@@ -13,7 +13,7 @@
 //!
 //! Pure: no I/O; the caller passes the time in.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::bytes::Bytes;
@@ -53,6 +53,16 @@ pub struct Lease {
     /// Keys this lease no longer manages because someone changed them by hand.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub released: Vec<String>,
+    /// The longest `--for` allowed for this lease (profile and global maximum), for `extend`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<SignedDuration>,
+    /// How often `extend` moved the expiry.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extensions: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Lease {
@@ -130,6 +140,10 @@ pub struct State {
     /// When dbgini had to give the file's last line an ending, that line's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_final_ending: Option<Bytes>,
+    /// The latest time dbgini has acted at for this target, so a clock that jumps backwards
+    /// cannot keep a lease alive (see [`effective_now`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<Anchor>,
 }
 
 impl Default for State {
@@ -139,8 +153,69 @@ impl Default for State {
             leases: Vec::new(),
             managed: Vec::new(),
             added_final_ending: None,
+            clock: None,
         }
     }
+}
+
+/// The machine's clocks at one moment: wall time, and (where known) the time since boot, which
+/// never jumps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clock {
+    /// Wall-clock time.
+    pub wall: Timestamp,
+    /// The boot's id and the time since it (Linux: `/proc/sys/kernel/random/boot_id`,
+    /// `/proc/uptime`).
+    pub boot: Option<(String, SignedDuration)>,
+}
+
+/// The effective time dbgini last acted at, with the boot clock reading at that moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Anchor {
+    /// Effective time then.
+    pub time: Timestamp,
+    /// Boot id then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
+    /// Time since boot then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_boot: Option<SignedDuration>,
+}
+
+/// The time expiry is judged by: the wall clock, but never earlier than the last anchor plus the
+/// time the boot clock says has passed since (or the anchor itself after a reboot). A wall clock
+/// that jumps backwards therefore cannot keep a lease alive; one that jumps forwards only ends
+/// leases early.
+pub fn effective_now(anchor: Option<&Anchor>, clock: &Clock) -> Timestamp {
+    let Some(a) = anchor else { return clock.wall };
+    let elapsed = match (&clock.boot, &a.boot_id, a.since_boot) {
+        (Some((id, now)), Some(then_id), Some(then)) if id == then_id && *now >= then => {
+            *now - then
+        }
+        _ => SignedDuration::ZERO,
+    };
+    let floor = a.time.checked_add(elapsed).unwrap_or(a.time);
+    clock.wall.max(floor)
+}
+
+/// The anchor to store after acting at `clock`.
+pub fn anchor(previous: Option<&Anchor>, clock: &Clock) -> Anchor {
+    Anchor {
+        time: effective_now(previous, clock),
+        boot_id: clock.boot.as_ref().map(|b| b.0.clone()),
+        since_boot: clock.boot.as_ref().map(|b| b.1),
+    }
+}
+
+/// Ids of the leases whose expiry has come at `now`.
+pub fn due(state: &State, now: Timestamp) -> Vec<String> {
+    state
+        .leases
+        .iter()
+        .filter(|l| l.expires <= now)
+        .map(|l| l.id.clone())
+        .collect()
 }
 
 /// How the list of active leases changes.
@@ -343,6 +418,7 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         leases,
         managed: wanted,
         added_final_ending: state_ending,
+        clock: state.clock.clone(),
     };
     Ok(Plan {
         doc,
@@ -392,7 +468,41 @@ mod tests {
             user: "u".into(),
             host: "h".into(),
             released: vec![],
+            max_duration: None,
+            extensions: 0,
         }
+    }
+
+    fn ts(s: i64) -> Timestamp {
+        Timestamp::from_second(s).unwrap()
+    }
+
+    fn clock(wall: i64, boot: Option<(&str, i64)>) -> Clock {
+        Clock {
+            wall: ts(wall),
+            boot: boot.map(|(id, s)| (id.to_string(), SignedDuration::from_secs(s))),
+        }
+    }
+
+    #[test]
+    fn a_clock_jumping_back_does_not_stop_time() {
+        let a = anchor(None, &clock(10_000, Some(("b1", 500))));
+        // The wall clock jumped back an hour while 100 s passed on the boot clock.
+        assert_eq!(
+            effective_now(Some(&a), &clock(6_500, Some(("b1", 600)))),
+            ts(10_100)
+        );
+        // After a reboot the boot clock says nothing: the anchor is the floor.
+        assert_eq!(
+            effective_now(Some(&a), &clock(6_500, Some(("b2", 5)))),
+            ts(10_000)
+        );
+        assert_eq!(effective_now(Some(&a), &clock(6_500, None)), ts(10_000));
+        // A clock that moved on normally wins.
+        assert_eq!(
+            effective_now(Some(&a), &clock(20_000, Some(("b1", 600)))),
+            ts(20_000)
+        );
     }
 
     fn apply(text: &[u8], state: &State, change: Change) -> (Vec<u8>, State) {

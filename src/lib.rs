@@ -21,4 +21,5 @@ pub mod ini;
 pub mod lease;
 pub mod output;
 pub mod profile;
+pub mod registry;
 pub mod store;

@@ -11,6 +11,7 @@ use dbgini::config::{self, Config};
 use dbgini::error::Error;
 use dbgini::output::Report;
 use dbgini::profile::Catalog;
+use dbgini::registry::Registry;
 use dbgini::store::Caller;
 
 fn main() -> std::process::ExitCode {
@@ -26,7 +27,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(report) => {
             print_report(&report, json, quiet);
-            std::process::ExitCode::SUCCESS
+            std::process::ExitCode::from(report.exit_code as u8)
         }
         Err(e) => {
             print_error(&e, json);
@@ -66,11 +67,33 @@ fn context(cli: &Cli) -> Result<Context, Error> {
     let user = ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(uid_name);
+        .unwrap_or_else(|| uid().map_or("unknown".into(), |u| format!("uid {u}")));
     let command = std::iter::once("dbgini".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
+    // DBGINI_BOOT=<id>:<seconds> fixes the boot clock for tests, like DBGINI_NOW.
+    let boot = match std::env::var("DBGINI_BOOT") {
+        Ok(b) => {
+            let (id, secs) = b.split_once(':').unwrap_or((&b, "0"));
+            Some((
+                id.to_string(),
+                jiff::SignedDuration::from_secs(secs.parse().unwrap_or(0)),
+            ))
+        }
+        Err(_) => dbgini::store::boot_clock(),
+    };
+    // Root's registry is system-wide, so the timer (running as root) sees every target.
+    let registry = match std::env::var_os("DBGINI_REGISTRY") {
+        Some(dir) => PathBuf::from(dir),
+        None if uid() == Some(0) => PathBuf::from("/var/lib/dbgini/targets"),
+        None => dirs::data_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("dbgini/targets"),
+    };
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .unwrap_or_else(|_| PathBuf::from("/usr/local/bin/dbgini"));
     Ok(Context {
         ini,
         config_file,
@@ -80,18 +103,26 @@ fn context(cli: &Cli) -> Result<Context, Error> {
             host: gethostname::gethostname().to_string_lossy().into_owned(),
             command,
             now,
+            boot,
             lock_timeout: Duration::from_secs(cli.lock_timeout),
         },
+        registry: Registry { dir: registry },
+        max_duration: config.max_duration()?,
+        tz: jiff::tz::TimeZone::system(),
+        exe,
+        system_root: std::env::var_os("DBGINI_SYSTEM_ROOT")
+            .map_or_else(|| PathBuf::from("/"), PathBuf::from),
     })
 }
 
-/// The user when no USER-like variable is set (cron, systemd): the numeric uid on Unix.
-fn uid_name() -> String {
+/// The user id (Unix).
+fn uid() -> Option<u32> {
     #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata("/proc/self") {
-        return format!("uid {}", std::os::unix::fs::MetadataExt::uid(&meta));
-    }
-    "unknown".into()
+    return std::fs::metadata("/proc/self")
+        .ok()
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+    #[cfg(not(unix))]
+    None
 }
 
 fn print_report(report: &Report, json: bool, quiet: bool) {

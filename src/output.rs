@@ -2,6 +2,7 @@
 //! `--json` object. Also the unified diff of notes.ini and time formatting.
 
 use anstyle::{AnsiColor, Style};
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
@@ -20,6 +21,8 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// The `--json` object.
     pub json: serde_json::Value,
+    /// The exit code (a report can carry a failure, e.g. one target of several failed).
+    pub exit_code: crate::error::ExitCode,
 }
 
 /// The diff part of the JSON output.
@@ -109,9 +112,11 @@ pub fn colour_diff(diff: &str) -> String {
     out
 }
 
-/// `2026-11-30 13:15 UTC`.
-pub fn utc(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+/// `2026-11-30 13:15 UTC`, in the given time zone (stored times are UTC; people read local time).
+pub fn at(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 /// `in 1h 12m` or `3m ago`, to the minute (to the second under a minute).

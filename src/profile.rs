@@ -224,7 +224,9 @@ pub fn validate_value(key: &str, value: &str) -> Result<()> {
 pub fn parse_duration(s: &str) -> std::result::Result<SignedDuration, String> {
     let not = || format!("'{s}' is not a duration; use forms like 2h, 90m, 1h30m or 45s");
     let span: jiff::Span = s.trim().parse().map_err(|_| not())?;
-    let d = span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(|_| not())?;
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| not())?;
     if d.is_negative() || d.is_zero() {
         return Err(format!("'{s}' is not a positive duration"));
     }

@@ -28,7 +28,7 @@ use sha2::Digest;
 use crate::atomic;
 use crate::error::{Error, Result};
 use crate::ini::Document;
-use crate::lease::{Drift, KeyChange, STATE_VERSION, State};
+use crate::lease::{Clock, Drift, KeyChange, STATE_VERSION, State, anchor};
 
 /// How many backups of notes.ini are kept.
 pub const BACKUPS_KEPT: usize = 10;
@@ -104,10 +104,22 @@ pub struct Caller {
     pub host: String,
     /// The command line, for the lock and the audit log.
     pub command: String,
-    /// The time now.
+    /// The wall-clock time now.
     pub now: Timestamp,
+    /// The boot id and the time since boot, where the system tells (see [`crate::lease::Clock`]).
+    pub boot: Option<(String, jiff::SignedDuration)>,
     /// How long to wait for the lock.
     pub lock_timeout: Duration,
+}
+
+impl Caller {
+    /// The clocks now.
+    pub fn clock(&self) -> Clock {
+        Clock {
+            wall: self.now,
+            boot: self.boot.clone(),
+        }
+    }
 }
 
 /// What an interrupted earlier operation left, and what `open` did about it.
@@ -309,15 +321,24 @@ impl Session {
     }
 
     /// Makes `after` and `state` durable, in the order that recovery relies on, and appends
-    /// `audit` to the log. `after` equal to what was read writes only the state.
+    /// `audit` to the log. `after` equal to what was read writes only the state; when neither
+    /// changed, nothing is written. The state is stamped with the caller's clock (see
+    /// [`crate::lease::effective_now`]). Afterwards the session holds the new file and state.
     pub fn commit(
-        &self,
+        &mut self,
+        caller: &Caller,
         op: &str,
         after: &[u8],
         state: &State,
         mut audit: AuditRecord,
     ) -> Result<()> {
-        debug_assert!(self.lock.is_some(), "commit without lock_for_write");
+        if after == self.bytes.as_slice() && state == &self.state {
+            return Ok(());
+        }
+        self.lock_for_write(caller)?;
+        let mut state = state.clone();
+        state.clock = Some(anchor(self.state.clock.as_ref(), &caller.clock()));
+        let state = &state;
         let real = &self.target.real;
         audit.before_sha256 = sha256(&self.bytes);
         audit.after_sha256 = sha256(after);
@@ -354,11 +375,11 @@ impl Session {
             crate::crash::point("after-state");
             remove(&path)?;
             crate::crash::point("before-done");
-        } else if state != &self.state {
-            self.write_state(state)?;
         } else {
-            return Ok(());
+            self.write_state(state)?;
         }
+        self.bytes = after.to_vec();
+        self.state = state.clone();
         self.append_audit(&audit)
     }
 
@@ -563,4 +584,15 @@ fn lock(target: &Target, caller: &Caller, perms: atomic::Perms) -> Result<File> 
         .and_then(|()| file.rewind())
         .and_then(|()| file.write_all(who.as_bytes()));
     Ok(file)
+}
+
+/// The boot id and the time since boot (Linux), for [`crate::lease::Clock`]; `None` elsewhere.
+pub fn boot_clock() -> Option<(String, jiff::SignedDuration)> {
+    let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let uptime = std::fs::read_to_string("/proc/uptime").ok()?;
+    let secs: f64 = uptime.split_whitespace().next()?.parse().ok()?;
+    Some((
+        id.trim().to_string(),
+        jiff::SignedDuration::from_secs_f64(secs),
+    ))
 }

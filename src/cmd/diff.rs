@@ -2,19 +2,20 @@
 
 use serde_json::json;
 
-use super::{Context, refused};
+use super::{Context, Enforce, refused};
 use crate::error::Result;
 use crate::lease::{self, Change};
 use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
 
 /// Runs `diff`.
 pub fn run(ctx: &Context) -> Result<Report> {
-    let (session, notes) = ctx.open()?;
+    let opened = ctx.open(Enforce::Lenient)?;
+    let (session, notes) = (&opened.session, opened.notes.clone());
     let state = &session.state;
     // The baseline file is what reverting everything, hand changes included, would give.
     let all = state.leases.iter().map(|l| l.id.clone()).collect();
     let baseline = lease::plan(&session.doc(), state, Change::Remove(all), true)
-        .map_err(|e| refused(&session, e))?
+        .map_err(|e| refused(session, e))?
         .doc
         .to_bytes();
     let name = session.target.ini.display().to_string();
@@ -22,15 +23,18 @@ pub fn run(ctx: &Context) -> Result<Report> {
     Ok(Report {
         data: colour_diff(&diff),
         json: json!({
-            "command": "diff", "changed": false, "ini": name,
+            "command": "diff", "changed": !opened.expired.is_empty(), "ini": name,
             "diff": JsonDiff::new(&baseline, &session.bytes, &name),
-            "warnings": [],
+            "warnings": opened.warnings, "expired": opened.expired_json(),
         }),
         notes: if diff.is_empty() {
-            vec!["no difference: dbgini has changed nothing in this file".into()]
+            let mut n = notes;
+            n.push("no difference: dbgini has changed nothing in this file".into());
+            n
         } else {
             notes
         },
-        warnings: Vec::new(),
+        warnings: opened.warnings.clone(),
+        ..Report::default()
     })
 }

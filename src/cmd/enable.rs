@@ -4,38 +4,23 @@ use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
 
-use jiff::SignedDuration;
 use serde_json::json;
 
-use super::{Context, check_editable, drift_warning, lease_json, lease_line, refused};
+use super::{Context, Enforce, check_editable, drift_warning, lease_json, lease_line, refused};
 use crate::cli::EnableArgs;
 use crate::error::{Error, Result};
 use crate::ini::Document;
 use crate::lease::{self, Change, Lease};
 use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
-use crate::profile::{RenderContext, Rule, format_duration, parse_duration, split_assignment};
-use crate::store::AuditRecord;
+use crate::profile::{RenderContext, Rule, format_duration, split_assignment};
 
-/// Validated `enable` options.
+/// Validated `enable` options (the duration is checked by [`Context::duration`]).
 struct Options {
-    duration: Option<SignedDuration>,
     params: BTreeMap<String, String>,
     overrides: Vec<(String, String)>,
 }
 
 fn validate(args: &EnableArgs) -> Result<Options> {
-    let duration = args
-        .duration
-        .as_deref()
-        .map(|d| {
-            parse_duration(d).map_err(|msg| {
-                Error::invalid(
-                    format!("--for: {msg}"),
-                    "e.g. --for 2h, --for 90m or --for 1h30m",
-                )
-            })
-        })
-        .transpose()?;
     let mut params = BTreeMap::new();
     for p in &args.params {
         let (name, value) = split_assignment("--param", p)?;
@@ -61,11 +46,7 @@ fn validate(args: &EnableArgs) -> Result<Options> {
     if let Some(reason) = &args.reason {
         crate::profile::validate_value("--reason", reason)?;
     }
-    Ok(Options {
-        duration,
-        params,
-        overrides,
-    })
+    Ok(Options { params, overrides })
 }
 
 /// The data directory for `{data_dir}`: notes.ini's `Directory=`, else the directory of notes.ini.
@@ -93,35 +74,52 @@ fn new_id(profile: &str, taken: &[Lease]) -> String {
     }
 }
 
+/// Why a setting needs no change, in words.
+fn unchanged(key: &str, current: Option<&str>, value: &str, rule: Rule, profile: &str) -> String {
+    match current {
+        Some(v) if v == value => format!("{key} is already {v}"),
+        Some(v) => match rule {
+            Rule::IfAbsent => format!(
+                "{key} stays {v}: it is already set, and {profile} only adds it when absent"
+            ),
+            Rule::AtLeast => format!("{key} stays {v}: already at level {value} or higher"),
+            Rule::Bits | Rule::Set => format!("{key} stays {v}: it already includes {value}"),
+        },
+        None => format!("{key} needs no change"),
+    }
+}
+
 /// Runs `enable`.
 pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     let opts = validate(&args)?;
     let found = ctx.catalog.find(&args.profile)?;
     let profile = &found.profile;
-    let duration = opts.duration.unwrap_or_else(|| profile.default_duration());
-    if duration > profile.max_duration() {
-        return Err(Error::invalid(
-            format!(
-                "--for {} is longer than profile {}'s maximum of {}",
-                format_duration(duration),
-                profile.name,
-                format_duration(profile.max_duration())
-            ),
-            format!(
-                "choose --for {} or less; enable it again later if you need more time",
-                format_duration(profile.max_duration())
-            ),
-        ));
-    }
-
-    let (mut session, mut notes) = ctx.open()?;
+    let enforce = if args.dry_run {
+        Enforce::DryRun
+    } else {
+        Enforce::Strict
+    };
+    let mut opened = ctx.open(enforce)?;
+    let now = ctx.now(&opened.session);
+    let duration = ctx.duration(
+        args.duration.as_deref(),
+        args.until.as_deref(),
+        now,
+        profile.default_duration(),
+        profile.max_duration(),
+        &format!("profile {}", profile.name),
+    )?;
+    let expired_json = opened.expired_json();
+    let session = &mut opened.session;
     let doc = session.doc();
-    check_editable(&doc, &session)?;
+    check_editable(&doc, session)?;
     let render = RenderContext {
         data_dir: data_dir(&doc, &session.target.real),
     };
     let resolved = profile.resolve(&opts.params, &opts.overrides, &render)?;
     let name = session.target.ini.display().to_string();
+    let mut notes = std::mem::take(&mut opened.notes);
+    let mut warnings = std::mem::take(&mut opened.warnings);
 
     if let Some(existing) = session
         .state
@@ -130,20 +128,23 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         .find(|l| l.same_request(&profile.name, &resolved.settings))
     {
         let msg = format!(
-            "{} is already enabled: lease {}; nothing changed",
+            "{} is already enabled: lease {}; nothing changed (`dbgini extend {}` gives it more time)",
             profile.name,
-            lease_line(existing, ctx)
+            lease_line(existing, ctx, now),
+            existing.id
         );
         notes.push(msg.clone());
         return Ok(Report {
-            notes,
             json: json!({
-                "command": "enable", "changed": false, "dry_run": args.dry_run, "ini": name,
+                "command": "enable", "changed": !expired_json.as_array().is_none_or(Vec::is_empty), "dry_run": args.dry_run, "ini": name,
                 "lease": lease_json(existing),
                 "leases": session.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
-                "changes": [], "diff": JsonDiff::new(&session.bytes, &session.bytes, &name),
-                "warnings": [], "msg": msg,
+                "expired": expired_json,
+                "changes": [], "drift": [], "diff": JsonDiff::new(&session.bytes, &session.bytes, &name),
+                "warnings": warnings, "msg": msg,
             }),
+            notes,
+            warnings,
             ..Report::default()
         });
     }
@@ -158,16 +159,16 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
             .map(|(k, v)| format!("{k}={v}"))
             .collect(),
         settings: resolved.settings.clone(),
-        created: ctx.caller.now,
-        expires: ctx
-            .caller
-            .now
+        created: now,
+        expires: now
             .checked_add(duration)
             .map_err(|e| Error::invalid(format!("--for: {e}"), "choose a shorter duration"))?,
         reason: args.reason.clone(),
         user: ctx.caller.user.clone(),
         host: ctx.caller.host.clone(),
         released: Vec::new(),
+        max_duration: Some(profile.max_duration().min(ctx.max_duration)),
+        extensions: 0,
     };
     let plan = lease::plan(
         &doc,
@@ -175,10 +176,11 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         Change::Add(Box::new(lease.clone())),
         false,
     )
-    .map_err(|e| refused(&session, e))?;
+    .map_err(|e| refused(session, e))?;
+    let before = session.bytes.clone();
     let after = plan.doc.to_bytes();
 
-    let mut warnings: Vec<String> = plan.drift.iter().map(drift_warning).collect();
+    warnings.extend(plan.drift.iter().map(drift_warning));
     warnings.extend(resolved.warnings.iter().cloned());
     for s in &lease.settings {
         if !plan
@@ -191,23 +193,13 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
                 .ok()
                 .flatten()
                 .map(|v| String::from_utf8_lossy(v).into_owned());
-            notes.push(match current {
-                Some(v) if v == s.value => format!("{} is already {v}", s.key),
-                Some(v) => match s.rule {
-                    Rule::IfAbsent => format!(
-                        "{} stays {v}: it is already set, and {} only adds it when absent",
-                        s.key, profile.name
-                    ),
-                    Rule::AtLeast => format!(
-                        "{} stays {v}: already at level {} or higher",
-                        s.key, s.value
-                    ),
-                    Rule::Bits | Rule::Set => {
-                        format!("{} stays {v}: it already includes {}", s.key, s.value)
-                    }
-                },
-                None => format!("{} needs no change", s.key),
-            });
+            notes.push(unchanged(
+                &s.key,
+                current.as_deref(),
+                &s.value,
+                s.rule,
+                &profile.name,
+            ));
         }
     }
     if let Some(f) = &found.shadows.first() {
@@ -217,24 +209,25 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         ));
     }
 
+    let changed = after != before || plan.state != session.state;
     if !args.dry_run {
-        let audit = AuditRecord {
-            time: ctx.caller.now,
-            user: ctx.caller.user.clone(),
-            host: ctx.caller.host.clone(),
-            command: ctx.caller.command.clone(),
-            leases: vec![lease.id.clone()],
-            changes: plan.changes.clone(),
-            drift: plan.drift.clone(),
-            reason: args.reason.clone(),
-            before_sha256: String::new(),
-            after_sha256: String::new(),
-        };
-        session.lock_for_write(&ctx.caller)?;
-        session.commit("enable", &after, &plan.state, audit)?;
+        let record = ctx.audit(
+            vec![lease.id.clone()],
+            plan.changes.clone(),
+            plan.drift.clone(),
+            args.reason.clone(),
+        );
+        session.commit(&ctx.caller, "enable", &after, &plan.state, record)?;
+        ctx.register(session, &mut warnings);
+        if !crate::cmd::schedule::enforcement_installed(ctx) {
+            warnings.push(format!(
+                "this lease will only expire when dbgini next runs on this server; run `dbgini schedule install` (as root) so a timer reverts it at {}, or keep `dbgini watch` running",
+                crate::output::at(lease.expires, &ctx.tz)
+            ));
+        }
     }
 
-    let diff = unified_diff(&session.bytes, &after, &name);
+    let diff = unified_diff(&before, &after, &name);
     let verb = if args.dry_run {
         "would enable"
     } else {
@@ -244,7 +237,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         "{verb} {} for {}: lease {}; {} setting{} changed{}",
         profile.name,
         format_duration(duration),
-        lease_line(&lease, ctx),
+        lease_line(&lease, ctx, now),
         plan.changes.len(),
         if plan.changes.len() == 1 { "" } else { "s" },
         if args.dry_run {
@@ -260,15 +253,16 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     Ok(Report {
         data: colour_diff(&diff),
         json: json!({
-            "command": "enable", "changed": after != session.bytes || plan.state != session.state,
-            "dry_run": args.dry_run, "ini": name,
+            "command": "enable", "changed": changed || !expired_json.as_array().is_none_or(Vec::is_empty), "dry_run": args.dry_run, "ini": name,
             "lease": lease_json(&lease),
             "leases": plan.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
+            "expired": expired_json,
             "changes": plan.changes, "drift": plan.drift,
-            "diff": JsonDiff::new(&session.bytes, &after, &name),
+            "diff": JsonDiff::new(&before, &after, &name),
             "warnings": warnings, "msg": msg,
         }),
         notes,
         warnings,
+        ..Report::default()
     })
 }

@@ -2,16 +2,17 @@
 
 use serde_json::json;
 
-use super::Context;
+use super::{Context, Enforce};
 use crate::cli::HistoryArgs;
 use crate::error::Result;
-use crate::output::{Report, utc};
+use crate::output::{Report, at};
 use crate::store::read_audit;
 
 /// Runs `history`.
 pub fn run(args: HistoryArgs, ctx: &Context) -> Result<Report> {
-    let target = ctx.target()?;
-    let mut records = read_audit(&target)?;
+    let opened = ctx.open(Enforce::Lenient)?;
+    let target = &opened.session.target;
+    let mut records = read_audit(target)?;
     if let Some(n) = args.limit {
         records = records.split_off(records.len().saturating_sub(n));
     }
@@ -19,7 +20,7 @@ pub fn run(args: HistoryArgs, ctx: &Context) -> Result<Report> {
     for r in &records {
         out.push_str(&format!(
             "{} {}@{}: {}\n",
-            utc(r.time),
+            at(r.time, &ctx.tz),
             r.user,
             r.host,
             r.command
@@ -45,15 +46,18 @@ pub fn run(args: HistoryArgs, ctx: &Context) -> Result<Report> {
             ));
         }
     }
-    let notes = if records.is_empty() {
-        vec!["no history: dbgini has not changed this file".to_string()]
-    } else {
-        vec![]
-    };
+    let mut notes = opened.notes.clone();
+    if records.is_empty() {
+        notes.push("no history: dbgini has not changed this file".to_string());
+    }
     Ok(Report {
         data: out,
-        json: json!({ "command": "history", "changed": false, "ini": target.ini, "history": records, "warnings": [] }),
+        json: json!({
+            "command": "history", "changed": !opened.expired.is_empty(), "ini": target.ini,
+            "history": records, "expired": opened.expired_json(), "warnings": opened.warnings,
+        }),
         notes,
-        warnings: Vec::new(),
+        warnings: opened.warnings.clone(),
+        ..Report::default()
     })
 }

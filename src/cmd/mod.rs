@@ -3,23 +3,30 @@
 
 use std::path::PathBuf;
 
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 use crate::cli::Command;
 use crate::error::{Error, Result};
 use crate::ini::{Document, IniError};
-use crate::lease::{Drift, Lease};
-use crate::output::{Report, relative, utc};
-use crate::profile::Catalog;
-use crate::store::{Caller, Session, Target};
+use crate::lease::{self, Change, Drift, KeyChange, Lease, effective_now};
+use crate::output::{Report, at, relative, unified_diff};
+use crate::profile::{format_duration, parse_duration};
+use crate::registry::Registry;
+use crate::store::{AuditRecord, Caller, Session, Target};
 
 pub mod diff;
 pub mod enable;
+pub mod expire;
+pub mod extend;
 pub mod history;
 pub mod profiles;
 pub mod revert;
+pub mod schedule;
 pub mod show;
 pub mod status;
+pub mod watch;
 
 /// Everything a command needs from outside: gathered once by `main`.
 #[derive(Clone, Debug)]
@@ -29,9 +36,49 @@ pub struct Context {
     /// The config file that could name it (for the error message).
     pub config_file: Option<PathBuf>,
     /// Where profiles are looked up.
-    pub catalog: Catalog,
+    pub catalog: crate::profile::Catalog,
     /// Who runs dbgini, and when.
     pub caller: Caller,
+    /// Targets with leases, for `expire --all-targets`.
+    pub registry: Registry,
+    /// The longest lease any profile may have (config `max_duration`, default 24h).
+    pub max_duration: SignedDuration,
+    /// The time zone for showing times.
+    pub tz: TimeZone,
+    /// This program, as units and cron entries must call it.
+    pub exe: PathBuf,
+    /// The system's root directory (`/`; another one for images and tests).
+    pub system_root: PathBuf,
+}
+
+/// A target opened for a command, with what expiry enforcement did first.
+pub struct Opened {
+    /// The session.
+    pub session: Session,
+    /// Messages for the admin (recovery, expiry).
+    pub notes: Vec<String>,
+    /// Warnings (hand changes found while expiring, enforcement that failed).
+    pub warnings: Vec<String>,
+    /// Leases reverted because they had expired.
+    pub expired: Vec<Lease>,
+}
+
+impl Opened {
+    /// The JSON list of leases that expired on opening.
+    pub fn expired_json(&self) -> serde_json::Value {
+        self.expired.iter().map(lease_json).collect()
+    }
+}
+
+/// How a command wants expired leases handled when it opens a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enforce {
+    /// Revert them; an error stops the command.
+    Strict,
+    /// Revert them; an error becomes a warning (read-only commands).
+    Lenient,
+    /// Report what would be reverted; write nothing (`--dry-run`).
+    DryRun,
 }
 
 impl Context {
@@ -43,12 +90,212 @@ impl Context {
         Target::resolve(ini)
     }
 
-    /// Opens the target for a command; the notes returned say what recovery did, if anything.
-    pub fn open(&self) -> Result<(Session, Vec<String>)> {
-        let session = Session::open(self.target()?, &self.caller)?;
-        let notes = session.recovery.iter().map(|r| r.message()).collect();
-        Ok((session, notes))
+    /// Opens the configured target; see [`Context::open_target`].
+    pub fn open(&self, enforce: Enforce) -> Result<Opened> {
+        self.open_target(self.target()?, enforce)
     }
+
+    /// Opens a target, recovers an interrupted operation, and first of all reverts the leases
+    /// that have expired (lazy enforcement: whatever dbgini command runs next ends them).
+    pub fn open_target(&self, target: Target, enforce: Enforce) -> Result<Opened> {
+        let session = Session::open(target, &self.caller)?;
+        let notes = session.recovery.iter().map(|r| r.message()).collect();
+        let mut opened = Opened {
+            session,
+            notes,
+            warnings: Vec::new(),
+            expired: Vec::new(),
+        };
+        match self.expire_due(&mut opened, enforce) {
+            Err(e) if enforce == Enforce::Lenient => opened.warnings.push(format!(
+                "expired leases could not be reverted: {e}; {}",
+                e.help()
+            )),
+            other => other?,
+        }
+        Ok(opened)
+    }
+
+    /// The time expiry is judged by for this session (see [`lease::effective_now`]).
+    pub fn now(&self, session: &Session) -> Timestamp {
+        effective_now(session.state.clock.as_ref(), &self.caller.clock())
+    }
+
+    fn expire_due(&self, opened: &mut Opened, enforce: Enforce) -> Result<()> {
+        let session = &mut opened.session;
+        let now = self.now(session);
+        let ids = lease::due(&session.state, now);
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let expired: Vec<Lease> = session
+            .state
+            .leases
+            .iter()
+            .filter(|l| ids.contains(&l.id))
+            .cloned()
+            .collect();
+        let doc = session.doc();
+        check_editable(&doc, session)?;
+        let plan = lease::plan(&doc, &session.state, Change::Remove(ids.clone()), false)
+            .map_err(|e| refused(session, e))?;
+        let after = plan.doc.to_bytes();
+        let name = session.target.ini.display().to_string();
+        let diff = unified_diff(&session.bytes, &after, &name);
+        opened.warnings.extend(plan.drift.iter().map(drift_warning));
+        for l in &expired {
+            let verb = if enforce == Enforce::DryRun {
+                "would be reverted"
+            } else {
+                "reverted"
+            };
+            opened.notes.push(format!(
+                "lease {} ({}) expired at {} ({}): {verb}",
+                l.id,
+                l.profile,
+                at(l.expires, &self.tz),
+                relative(l.expires, now)
+            ));
+        }
+        if enforce != Enforce::DryRun {
+            let record = self.audit(
+                ids,
+                plan.changes.clone(),
+                plan.drift.clone(),
+                Some("expired".into()),
+            );
+            session.commit(&self.caller, "expire", &after, &plan.state, record)?;
+            self.register(session, &mut opened.warnings);
+        }
+        if !diff.is_empty() {
+            opened.notes.push(diff.trim_end().to_string());
+        }
+        opened.expired = expired;
+        Ok(())
+    }
+
+    /// An audit record for this caller (hashes are filled in by the commit).
+    pub fn audit(
+        &self,
+        leases: Vec<String>,
+        changes: Vec<KeyChange>,
+        drift: Vec<Drift>,
+        reason: Option<String>,
+    ) -> AuditRecord {
+        AuditRecord {
+            time: self.caller.now,
+            user: self.caller.user.clone(),
+            host: self.caller.host.clone(),
+            command: self.caller.command.clone(),
+            leases,
+            changes,
+            drift,
+            reason,
+            before_sha256: String::new(),
+            after_sha256: String::new(),
+        }
+    }
+
+    /// Keeps the registry in step with the target after a commit: listed while it has leases.
+    pub fn register(&self, session: &Session, warnings: &mut Vec<String>) {
+        let result = if session.state.leases.is_empty() {
+            self.registry.remove(&session.target.real)
+        } else {
+            self.registry.add(&session.target.real)
+        };
+        if let Err(e) = result {
+            warnings.push(format!(
+                "{e}; `dbgini expire --all-targets` (the timer) will not see this notes.ini, but any dbgini command run on it still ends its expired leases"
+            ));
+        }
+    }
+
+    /// The lease duration from `--for` or `--until`, checked against `max` and the global maximum.
+    pub fn duration(
+        &self,
+        r#for: Option<&str>,
+        until: Option<&str>,
+        now: Timestamp,
+        default: SignedDuration,
+        max: SignedDuration,
+        what: &str,
+    ) -> Result<SignedDuration> {
+        let d = match (r#for, until) {
+            (Some(f), _) => parse_duration(f).map_err(|msg| {
+                Error::invalid(
+                    format!("--for: {msg}"),
+                    "e.g. --for 2h, --for 90m or --for 1h30m",
+                )
+            })?,
+            (None, Some(u)) => {
+                let end = parse_until(u, now, &self.tz)?;
+                end.duration_since(now)
+            }
+            (None, None) => default,
+        };
+        let whose = if max <= self.max_duration {
+            format!("{what}'s maximum")
+        } else {
+            "the global maximum (config max_duration)".to_string()
+        };
+        let max = max.min(self.max_duration);
+        if d > max {
+            let flag = if r#for.is_none() && until.is_some() {
+                "--until"
+            } else {
+                "--for"
+            };
+            return Err(Error::invalid(
+                format!(
+                    "{flag} {} is longer than {whose} of {}",
+                    format_duration(d),
+                    format_duration(max)
+                ),
+                format!(
+                    "choose --for {} or less; extend it later (`dbgini extend`) if you need more time",
+                    format_duration(max)
+                ),
+            ));
+        }
+        Ok(d)
+    }
+}
+
+/// `--until`: an RFC 3339 time (`2026-11-30T18:00:00Z`, `...+01:00`) or `HH:MM`, the next such
+/// time of day in the local time zone.
+pub fn parse_until(s: &str, now: Timestamp, tz: &TimeZone) -> Result<Timestamp> {
+    let bad = || {
+        Error::invalid(
+            format!("--until {s}: not a time"),
+            "use HH:MM (local time) or a full time such as 2026-11-30T18:00:00Z",
+        )
+    };
+    let end = if let Ok(t) = s.parse::<Timestamp>() {
+        t
+    } else {
+        let time: jiff::civil::Time = s.parse().map_err(|_| bad())?;
+        let here = now.to_zoned_datetime(tz.clone());
+        let today = here
+            .date()
+            .to_datetime(time)
+            .to_zoned_datetime(tz.clone())
+            .map_err(|_| bad())?;
+        if today.timestamp() > now {
+            today.timestamp()
+        } else {
+            today
+                .checked_add(SignedDuration::from_hours(24))
+                .map_err(|_| bad())?
+                .timestamp()
+        }
+    };
+    if end <= now {
+        return Err(Error::invalid(
+            format!("--until {s} is not in the future"),
+            "give a later time",
+        ));
+    }
+    Ok(end)
 }
 
 /// Runs a subcommand.
@@ -58,9 +305,13 @@ pub fn run(command: Command, ctx: &Context) -> Result<Report> {
         Command::Show(args) => show::run(args, ctx),
         Command::Enable(args) => enable::run(args, ctx),
         Command::Revert(args) => revert::run(args, ctx),
+        Command::Extend(args) => extend::run(args, ctx),
+        Command::Expire(args) => expire::run(args, ctx),
         Command::Status => status::run(ctx),
         Command::Diff => diff::run(ctx),
         Command::History(args) => history::run(args, ctx),
+        Command::Schedule(args) => schedule::run(args, ctx),
+        Command::Watch(args) => watch::run(args, ctx),
     }
 }
 
@@ -91,17 +342,18 @@ pub fn lease_json(lease: &Lease) -> serde_json::Value {
         "user": lease.user,
         "host": lease.host,
         "released": lease.released,
+        "extensions": lease.extensions,
     })
 }
 
-/// `router-7f3a until 2026-11-30 13:15 UTC (in 2h)`.
-pub fn lease_line(lease: &Lease, ctx: &Context) -> String {
+/// `router-7f3a (router) until 2026-11-30 13:15 UTC (in 2h)`.
+pub fn lease_line(lease: &Lease, ctx: &Context, now: Timestamp) -> String {
     format!(
         "{} ({}) until {} ({})",
         lease.id,
         lease.profile,
-        utc(lease.expires),
-        relative(lease.expires, ctx.caller.now)
+        at(lease.expires, &ctx.tz),
+        relative(lease.expires, now)
     )
 }
 
@@ -121,5 +373,15 @@ pub fn drift_warning(d: &Drift) -> String {
             "{} was changed by hand since dbgini set it (dbgini wrote '{}', found {found}): left as it is, and dbgini no longer manages it; `dbgini revert --force` would put the original back",
             d.key, d.expected
         )
+    }
+}
+
+/// Finds leases by id, or by profile name.
+pub fn find_leases<'a>(leases: &'a [Lease], wanted: &str) -> Vec<&'a Lease> {
+    let by_id: Vec<_> = leases.iter().filter(|l| l.id == wanted).collect();
+    if by_id.is_empty() {
+        leases.iter().filter(|l| l.profile == wanted).collect()
+    } else {
+        by_id
     }
 }

@@ -2,104 +2,109 @@
 
 use serde_json::json;
 
-use super::{Context, check_editable, drift_warning, lease_json, lease_line, refused};
+use super::{
+    Context, Enforce, check_editable, drift_warning, find_leases, lease_json, lease_line, refused,
+};
 use crate::cli::RevertArgs;
 use crate::error::{Error, Result};
-use crate::lease::{self, Change, Lease, State};
+use crate::lease::{self, Change, State};
 use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
-use crate::store::AuditRecord;
 
-/// Which leases a `revert` asks for. `Ok(vec![])` with a note when there is nothing to revert.
-fn select<'a>(
+/// Which leases a `revert` asks for: their ids, or a note saying why there is nothing to do.
+fn select(
     args: &RevertArgs,
-    state: &'a State,
+    state: &State,
     ctx: &Context,
-) -> Result<(Vec<&'a Lease>, Option<String>)> {
+    now: jiff::Timestamp,
+) -> Result<Result<Vec<String>, String>> {
     let leases = &state.leases;
-    if args.all {
-        let note = leases
-            .is_empty()
-            .then(|| "no active leases; nothing to revert".to_string());
-        return Ok((leases.iter().collect(), note));
-    }
-    match &args.lease {
-        Some(wanted) => {
-            let by_id: Vec<_> = leases.iter().filter(|l| &l.id == wanted).collect();
-            let chosen = if by_id.is_empty() {
-                leases.iter().filter(|l| &l.profile == wanted).collect()
-            } else {
-                by_id
-            };
-            let note = chosen.is_empty().then(|| {
-                format!("no active lease matches '{wanted}'; it may have been reverted or expired already (see `dbgini history`); nothing to revert")
-            });
-            Ok((chosen, note))
+    let chosen: Vec<String> = if args.all {
+        leases.iter().map(|l| l.id.clone()).collect()
+    } else if let Some(wanted) = &args.lease {
+        let found = find_leases(leases, wanted);
+        if found.is_empty() {
+            return Ok(Err(format!(
+                "no active lease matches '{wanted}'; it may have been reverted or expired already (see `dbgini history`); nothing to revert"
+            )));
         }
-        None => match leases.as_slice() {
-            [] => Ok((vec![], Some("no active leases; nothing to revert".into()))),
-            [one] => Ok((vec![one], None)),
-            many => Err(Error::invalid(
-                format!(
-                    "{} leases are active:\n{}",
-                    many.len(),
-                    many.iter()
-                        .map(|l| format!("  {}", lease_line(l, ctx)))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-                "name one (dbgini revert LEASE-ID or PROFILE), or revert them all with --all",
-            )),
-        },
-    }
+        found.iter().map(|l| l.id.clone()).collect()
+    } else {
+        match leases.as_slice() {
+            [one] => vec![one.id.clone()],
+            [] => Vec::new(),
+            many => {
+                return Err(Error::invalid(
+                    format!(
+                        "{} leases are active:\n{}",
+                        many.len(),
+                        many.iter()
+                            .map(|l| format!("  {}", lease_line(l, ctx, now)))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    ),
+                    "name one (dbgini revert LEASE-ID or PROFILE), or revert them all with --all",
+                ));
+            }
+        }
+    };
+    Ok(if chosen.is_empty() {
+        Err("no active leases; nothing to revert".into())
+    } else {
+        Ok(chosen)
+    })
 }
 
 /// Runs `revert`.
 pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
-    let (mut session, mut notes) = ctx.open()?;
+    let enforce = if args.dry_run {
+        Enforce::DryRun
+    } else {
+        Enforce::Strict
+    };
+    let mut opened = ctx.open(enforce)?;
+    let now = ctx.now(&opened.session);
+    let mut notes = std::mem::take(&mut opened.notes);
+    let mut warnings = std::mem::take(&mut opened.warnings);
+    let expired = opened.expired_json();
+    let session = &mut opened.session;
     let name = session.target.ini.display().to_string();
-    let (chosen, nothing) = select(&args, &session.state, ctx)?;
-    let ids: Vec<String> = chosen.iter().map(|l| l.id.clone()).collect();
-    if let Some(msg) = nothing {
-        notes.push(msg.clone());
-        return Ok(Report {
-            notes,
-            json: json!({
-                "command": "revert", "changed": false, "dry_run": args.dry_run, "ini": name,
-                "reverted": [], "leases": session.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
-                "changes": [], "diff": JsonDiff::new(&session.bytes, &session.bytes, &name),
-                "warnings": [], "msg": msg,
-            }),
-            ..Report::default()
-        });
-    }
+    let ids = match select(&args, &session.state, ctx, now)? {
+        Ok(ids) => ids,
+        Err(msg) => {
+            notes.push(msg.clone());
+            return Ok(Report {
+                json: json!({
+                    "command": "revert", "changed": !opened.expired.is_empty(), "dry_run": args.dry_run, "ini": name,
+                    "reverted": [], "expired": expired,
+                    "leases": session.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
+                    "changes": [], "drift": [], "diff": JsonDiff::new(&session.bytes, &session.bytes, &name),
+                    "warnings": warnings, "msg": msg,
+                }),
+                notes,
+                warnings,
+                ..Report::default()
+            });
+        }
+    };
 
     let doc = session.doc();
-    check_editable(&doc, &session)?;
+    check_editable(&doc, session)?;
     let plan = lease::plan(
         &doc,
         &session.state,
         Change::Remove(ids.clone()),
         args.force,
     )
-    .map_err(|e| refused(&session, e))?;
+    .map_err(|e| refused(session, e))?;
+    let before = session.bytes.clone();
     let after = plan.doc.to_bytes();
-    let warnings: Vec<String> = plan.drift.iter().map(drift_warning).collect();
+    warnings.extend(plan.drift.iter().map(drift_warning));
+    let changed = after != before || plan.state != session.state;
 
     if !args.dry_run {
-        let audit = AuditRecord {
-            time: ctx.caller.now,
-            user: ctx.caller.user.clone(),
-            host: ctx.caller.host.clone(),
-            command: ctx.caller.command.clone(),
-            leases: ids.clone(),
-            changes: plan.changes.clone(),
-            drift: plan.drift.clone(),
-            reason: None,
-            before_sha256: String::new(),
-            after_sha256: String::new(),
-        };
-        session.lock_for_write(&ctx.caller)?;
-        session.commit("revert", &after, &plan.state, audit)?;
+        let record = ctx.audit(ids.clone(), plan.changes.clone(), plan.drift.clone(), None);
+        session.commit(&ctx.caller, "revert", &after, &plan.state, record)?;
+        ctx.register(session, &mut warnings);
     }
 
     let verb = if args.dry_run {
@@ -123,18 +128,19 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
         }
     );
     notes.push(msg.clone());
-    let diff = unified_diff(&session.bytes, &after, &name);
+    let diff = unified_diff(&before, &after, &name);
     Ok(Report {
         data: colour_diff(&diff),
         json: json!({
-            "command": "revert", "changed": after != session.bytes || plan.state != session.state,
-            "dry_run": args.dry_run, "ini": name, "reverted": ids,
+            "command": "revert", "changed": changed || !opened.expired.is_empty(),
+            "dry_run": args.dry_run, "ini": name, "reverted": ids, "expired": expired,
             "leases": plan.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
             "changes": plan.changes, "drift": plan.drift,
-            "diff": JsonDiff::new(&session.bytes, &after, &name),
+            "diff": JsonDiff::new(&before, &after, &name),
             "warnings": warnings, "msg": msg,
         }),
         notes,
         warnings,
+        ..Report::default()
     })
 }

@@ -2,18 +2,19 @@
 
 use serde_json::json;
 
-use super::{Context, drift_warning, lease_json, refused};
+use super::{Context, Enforce, drift_warning, lease_json, refused};
 use crate::error::Result;
 use crate::lease::detect_drift;
-use crate::output::{Report, bold, relative, utc};
+use crate::output::{Report, at, bold, relative};
 
 /// Runs `status`.
 pub fn run(ctx: &Context) -> Result<Report> {
-    let (session, notes) = ctx.open()?;
+    let mut opened = ctx.open(Enforce::Lenient)?;
+    let session = &opened.session;
+    let now = ctx.now(session);
     let doc = session.doc();
     let state = &session.state;
-    let drift = detect_drift(&doc, state).map_err(|e| refused(&session, e))?;
-    let now = ctx.caller.now;
+    let drift = detect_drift(&doc, state).map_err(|e| refused(session, e))?;
     let name = session.target.ini.display().to_string();
 
     let mut out = format!("{} {name}\n", bold("notes.ini:"));
@@ -21,24 +22,31 @@ pub fn run(ctx: &Context) -> Result<Report> {
         out.push_str("no active leases: dbgini manages nothing in this file\n");
     }
     for l in &state.leases {
-        let overdue = if l.expires <= now {
-            " OVERDUE: it should have been reverted"
+        let when = if l.expires <= now {
+            let loud = anstyle::AnsiColor::Red.on_default().bold();
+            format!(
+                "{loud}OVERDUE{loud:#}: expired {} at {}; run `dbgini expire`",
+                relative(l.expires, now),
+                at(l.expires, &ctx.tz)
+            )
         } else {
-            ""
+            format!(
+                "expires {}, at {}",
+                relative(l.expires, now),
+                at(l.expires, &ctx.tz)
+            )
         };
         out.push_str(&format!(
-            "{} {} ({}) expires {} ({}){overdue}\n",
+            "{} {} ({}) {when}\n",
             bold("lease"),
             l.id,
-            l.profile,
-            utc(l.expires),
-            relative(l.expires, now)
+            l.profile
         ));
         out.push_str(&format!(
             "    by {}@{} at {}",
             l.user,
             l.host,
-            utc(l.created)
+            at(l.created, &ctx.tz)
         ));
         if let Some(r) = &l.reason {
             out.push_str(&format!(", reason: {r}"));
@@ -70,7 +78,7 @@ pub fn run(ctx: &Context) -> Result<Report> {
             out.push_str(&format!("    {}: {before} -> {now_v}\n", m.key));
         }
     }
-    let warnings: Vec<String> = drift.iter().map(drift_warning).collect();
+    opened.warnings.extend(drift.iter().map(drift_warning));
     let managed: Vec<_> = state
         .managed
         .iter()
@@ -87,12 +95,14 @@ pub fn run(ctx: &Context) -> Result<Report> {
     Ok(Report {
         data: out,
         json: json!({
-            "command": "status", "changed": false, "ini": name,
+            "command": "status", "changed": !opened.expired.is_empty(), "ini": name, "now": now.to_string(),
             "leases": state.leases.iter().map(lease_json).collect::<Vec<_>>(),
             "overdue": state.leases.iter().filter(|l| l.expires <= now).map(|l| l.id.clone()).collect::<Vec<_>>(),
-            "managed": managed, "drift": drift, "warnings": warnings,
+            "expired": opened.expired_json(),
+            "managed": managed, "drift": drift, "warnings": opened.warnings,
         }),
-        notes,
-        warnings,
+        notes: opened.notes,
+        warnings: opened.warnings,
+        ..Report::default()
     })
 }

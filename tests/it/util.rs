@@ -89,6 +89,9 @@ impl Env {
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("USER", "tester")
             .env("DBGINI_NOW", &self.now)
+            .env("DBGINI_REGISTRY", self.dir.path().join("registry"))
+            .env("DBGINI_SYSTEM_ROOT", self.dir.path().join("root"))
+            .env("TZ", "UTC")
             .env("NO_COLOR", "1");
         c
     }

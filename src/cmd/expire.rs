@@ -1,0 +1,96 @@
+//! `dbgini expire [--all-targets] [--dry-run]`: revert every lease whose time is up.
+//!
+//! The same enforcement runs lazily whenever any command opens a target ([`Context::open`]); this
+//! command exists for the timer, the Domino unit's `ExecStartPre`, and people.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{Context, Enforce};
+use crate::cli::ExpireArgs;
+use crate::error::{ExitCode, Result};
+use crate::output::Report;
+use crate::store::Target;
+
+/// Runs `expire`.
+pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
+    let targets: Vec<PathBuf> = if args.all_targets {
+        ctx.registry.targets()?
+    } else {
+        vec![ctx.target()?.ini]
+    };
+    let enforce = if args.dry_run {
+        Enforce::DryRun
+    } else {
+        Enforce::Strict
+    };
+    let mut report = Report::default();
+    let mut results = Vec::new();
+    let mut reverted = 0;
+    for path in targets {
+        let target = match Target::resolve(&path) {
+            Ok(t) => t,
+            Err(e) if args.all_targets => {
+                // A notes.ini that is gone has nothing left to expire: it drops out of the registry.
+                report.warnings.push(format!(
+                    "{}: {e}; dropped from the registry",
+                    path.display()
+                ));
+                if !args.dry_run {
+                    let _ = ctx.registry.remove(&path);
+                }
+                results.push(json!({ "ini": path, "reverted": [], "error": e.to_string() }));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match ctx.open_target(target, enforce) {
+            Ok(opened) => {
+                let ids: Vec<String> = opened.expired.iter().map(|l| l.id.clone()).collect();
+                reverted += ids.len();
+                for n in &opened.notes {
+                    report.notes.push(format!("{}: {n}", path.display()));
+                }
+                report.warnings.extend(
+                    opened
+                        .warnings
+                        .iter()
+                        .map(|w| format!("{}: {w}", path.display())),
+                );
+                if !args.dry_run && opened.session.state.leases.is_empty() {
+                    ctx.register(&opened.session, &mut report.warnings);
+                }
+                results.push(json!({
+                    "ini": path, "reverted": ids, "expired": opened.expired_json(),
+                    "active": opened.session.state.leases.len(),
+                }));
+            }
+            Err(e) if args.all_targets => {
+                report
+                    .warnings
+                    .push(format!("{}: {e}; {}", path.display(), e.help()));
+                report.exit_code = ExitCode::Failure;
+                results.push(json!({ "ini": path, "reverted": [], "error": e.to_string() }));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let msg = match (reverted, args.dry_run) {
+        (0, _) => "nothing has expired".to_string(),
+        (n, false) => format!(
+            "reverted {n} expired lease{}",
+            if n == 1 { "" } else { "s" }
+        ),
+        (n, true) => format!(
+            "would revert {n} expired lease{}; dry run, nothing was written",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    report.notes.push(msg.clone());
+    report.json = json!({
+        "command": "expire", "changed": reverted > 0, "dry_run": args.dry_run,
+        "targets": results, "warnings": report.warnings, "msg": msg,
+    });
+    Ok(report)
+}

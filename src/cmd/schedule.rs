@@ -1,0 +1,281 @@
+//! `dbgini schedule install|uninstall|status`: the enforcement that makes every lease expire even
+//! when nobody runs dbgini again.
+//!
+//! systemd: `dbgini-expire.service` + `dbgini-expire.timer` (every minute, `Persistent=true`, so a
+//! run missed while the machine was off happens at boot) and a drop-in for the Domino unit whose
+//! `ExecStartPre=` runs `dbgini expire --all-targets`, so an expired setting is reverted before
+//! Domino reads notes.ini. Without systemd: `/etc/cron.d/dbgini-expire` (every minute and
+//! `@reboot`). The same texts are shipped in `contrib/`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::Context;
+use crate::atomic::{self, Perms};
+use crate::cli::{ScheduleAction, ScheduleArgs};
+use crate::error::{Error, Result};
+use crate::output::{Report, bold};
+
+/// Where the timer unit goes.
+pub const TIMER: &str = "etc/systemd/system/dbgini-expire.timer";
+/// Where the service unit goes.
+pub const SERVICE: &str = "etc/systemd/system/dbgini-expire.service";
+/// Where the cron entry goes.
+pub const CRON: &str = "etc/cron.d/dbgini-expire";
+
+/// Which mechanism.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// systemd timer.
+    Systemd,
+    /// cron.d entry.
+    Cron,
+}
+
+/// The systemd files (paths relative to the root), calling dbgini at `exe`.
+pub fn systemd_files(exe: &str, domino_unit: &str) -> Vec<(PathBuf, String)> {
+    let service = format!(
+        "# Installed by `dbgini schedule install`. Reverts expired dbgini leases in notes.ini files.\n\
+[Unit]\n\
+Description=Revert expired dbgini debug leases in Domino notes.ini files\n\
+After=local-fs.target\n\
+\n\
+[Service]\n\
+Type=oneshot\n\
+ExecStart={exe} --quiet expire --all-targets\n"
+    );
+    let timer = "# Installed by `dbgini schedule install`. Persistent=true catches up on a run missed while the machine was off.\n\
+[Unit]\n\
+Description=Revert expired dbgini debug leases every minute\n\
+\n\
+[Timer]\n\
+OnCalendar=minutely\n\
+AccuracySec=5s\n\
+Persistent=true\n\
+\n\
+[Install]\n\
+WantedBy=timers.target\n"
+        .to_string();
+    let dropin = format!(
+        "# Installed by `dbgini schedule install`: revert expired debug settings before Domino reads notes.ini.\n\
+# '-' lets Domino start even if dbgini fails; '+' runs it with full privileges whatever User= says.\n\
+[Service]\n\
+ExecStartPre=-+{exe} --quiet expire --all-targets\n"
+    );
+    vec![
+        (PathBuf::from(SERVICE), service),
+        (PathBuf::from(TIMER), timer),
+        (dropin_path(domino_unit), dropin),
+    ]
+}
+
+/// The drop-in for the Domino unit.
+pub fn dropin_path(domino_unit: &str) -> PathBuf {
+    PathBuf::from(format!(
+        "etc/systemd/system/{domino_unit}.d/dbgini-expire.conf"
+    ))
+}
+
+/// The cron file, calling dbgini at `exe`.
+pub fn cron_files(exe: &str) -> Vec<(PathBuf, String)> {
+    let text = format!(
+        "# Installed by `dbgini schedule install --cron`: revert expired dbgini leases every minute and at boot.\n\
+# @reboot runs when cron starts, which may be after Domino: prefer the systemd timer where there is one.\n\
+SHELL=/bin/sh\n\
+PATH=/usr/sbin:/usr/bin:/sbin:/bin\n\
+* * * * * root {exe} --quiet expire --all-targets\n\
+@reboot root {exe} --quiet expire --all-targets\n"
+    );
+    vec![(PathBuf::from(CRON), text)]
+}
+
+/// Whether a timer or cron entry is installed on this system.
+pub fn enforcement_installed(ctx: &Context) -> bool {
+    [TIMER, CRON]
+        .iter()
+        .any(|p| ctx.system_root.join(p).exists())
+}
+
+fn kind(args: &ScheduleArgs, root: &Path) -> Kind {
+    if args.cron {
+        Kind::Cron
+    } else if args.systemd || root.join("run/systemd/system").is_dir() {
+        Kind::Systemd
+    } else {
+        Kind::Cron
+    }
+}
+
+fn exe_text(ctx: &Context) -> Result<String> {
+    let exe = ctx.exe.display().to_string();
+    if !ctx.exe.is_absolute() || exe.bytes().any(|b| !b.is_ascii_graphic()) {
+        return Err(Error::invalid(
+            format!("dbgini runs from {exe}, which a unit file or crontab cannot name safely"),
+            "install dbgini to a path without spaces, e.g. /usr/local/bin/dbgini, and run it from there",
+        ));
+    }
+    Ok(exe)
+}
+
+/// Runs a program without a shell; a failure is an error naming the command.
+fn run_cmd(program: &str, args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| Error::io("run", program, e))?;
+    if !out.status.success() {
+        return Err(Error::invalid(
+            format!(
+                "`{program} {}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            "fix what it says, then run `dbgini schedule install` again",
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn owner_of(dir: &Path) -> Perms {
+    let mut d = dir;
+    while !d.exists() {
+        d = d.parent().unwrap_or(Path::new("/"));
+    }
+    std::fs::metadata(d).map_or(
+        Perms {
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        },
+        |m| Perms {
+            mode: 0o644,
+            ..Perms::of(&m)
+        },
+    )
+}
+
+/// Runs `schedule`.
+pub fn run(args: ScheduleArgs, ctx: &Context) -> Result<Report> {
+    let root = args.root.clone().unwrap_or_else(|| ctx.system_root.clone());
+    let live = args.root.is_none() && ctx.system_root == Path::new("/");
+    let kind = kind(&args, &root);
+    let files = match kind {
+        Kind::Systemd => systemd_files(&exe_text(ctx)?, &args.domino_unit),
+        Kind::Cron => cron_files(&exe_text(ctx)?),
+    };
+    let kind_name = if kind == Kind::Systemd {
+        "systemd"
+    } else {
+        "cron"
+    };
+    let mut report = Report::default();
+    let mut changed = false;
+    match args.action {
+        ScheduleAction::Install => {
+            for (rel, text) in &files {
+                let path = root.join(rel);
+                if args.dry_run {
+                    report.data.push_str(&format!(
+                        "{}\n{text}\n",
+                        bold(&format!("# {}", Path::new("/").join(rel).display()))
+                    ));
+                    continue;
+                }
+                if std::fs::read_to_string(&path).is_ok_and(|t| &t == text) {
+                    continue;
+                }
+                let dir = path.parent().unwrap_or(Path::new("/"));
+                let perms = owner_of(dir);
+                std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+                atomic::write(&path, text.as_bytes(), perms)
+                    .map_err(|e| Error::io("write", &path, e))?;
+                report.notes.push(format!("wrote {}", path.display()));
+                changed = true;
+            }
+            if live && kind == Kind::Systemd && !args.dry_run {
+                run_cmd("systemctl", &["daemon-reload"])?;
+                run_cmd("systemctl", &["enable", "--now", "dbgini-expire.timer"])?;
+                report
+                    .notes
+                    .push("enabled and started dbgini-expire.timer".into());
+            }
+            report.notes.push(if args.dry_run {
+                format!("dry run: these {kind_name} files would be written; nothing was written")
+            } else if changed {
+                format!("expiry enforcement installed ({kind_name}): expired leases are reverted every minute and at boot")
+            } else {
+                format!("expiry enforcement was already installed ({kind_name}); nothing changed")
+            });
+        }
+        ScheduleAction::Uninstall => {
+            if live && kind == Kind::Systemd && !args.dry_run && root.join(TIMER).exists() {
+                run_cmd("systemctl", &["disable", "--now", "dbgini-expire.timer"])?;
+            }
+            for (rel, _) in &files {
+                let path = root.join(rel);
+                if path.exists() {
+                    if !args.dry_run {
+                        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+                    }
+                    report.notes.push(format!(
+                        "{} {}",
+                        if args.dry_run {
+                            "would remove"
+                        } else {
+                            "removed"
+                        },
+                        path.display()
+                    ));
+                    changed = true;
+                }
+            }
+            if live && kind == Kind::Systemd && !args.dry_run && changed {
+                run_cmd("systemctl", &["daemon-reload"])?;
+            }
+            if !changed {
+                report.notes.push(format!(
+                    "no {kind_name} expiry enforcement was installed; nothing changed"
+                ));
+            }
+            report.warnings.push(
+                "without enforcement, leases expire only when dbgini next runs on this server"
+                    .into(),
+            );
+        }
+        ScheduleAction::Status => {
+            for (rel, _) in &files {
+                let p = root.join(rel);
+                report.data.push_str(&format!(
+                    "{} {}\n",
+                    if p.exists() { "present:" } else { "missing:" },
+                    p.display()
+                ));
+            }
+            if live && kind == Kind::Systemd {
+                let active = std::process::Command::new("systemctl")
+                    .args(["is-active", "dbgini-expire.timer"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                    .unwrap_or_else(|e| format!("unknown ({e})"));
+                report
+                    .data
+                    .push_str(&format!("dbgini-expire.timer: {active}\n"));
+            }
+            let installed = files.iter().all(|(rel, _)| root.join(rel).exists());
+            report.notes.push(if installed {
+                format!("expiry enforcement is installed ({kind_name})")
+            } else {
+                format!("expiry enforcement is not (fully) installed ({kind_name}); run `dbgini schedule install`")
+            });
+        }
+    }
+    report.json = json!({
+        "command": "schedule", "changed": changed, "dry_run": args.dry_run, "kind": kind_name,
+        "files": files.iter().map(|(rel, text)| json!({
+            "path": root.join(rel), "present": root.join(rel).exists(), "content": text,
+        })).collect::<Vec<_>>(),
+        "warnings": report.warnings, "msg": report.notes.last(),
+    });
+    Ok(report)
+}
