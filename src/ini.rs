@@ -341,6 +341,11 @@ impl Document {
         self.insert_line(content)
     }
 
+    /// Adds a raw line at the end of the first `[Notes]` section, as [`Document::insert`] does.
+    pub fn reinsert(&mut self, content: Vec<u8>) -> Inserted {
+        self.insert_line(content)
+    }
+
     fn insert_line(&mut self, content: Vec<u8>) -> Inserted {
         let ending = self.dominant_ending();
         let after = match self.notes_sections().next() {

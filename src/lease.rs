@@ -405,7 +405,32 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         });
     }
 
-    // 5. An ending dbgini added to the last line goes once no line dbgini added is left.
+    // 5. Lines dbgini added stay in the order a fresh enable of the remaining leases gives, so
+    //    the file after a lease ends equals the file as if it had never been enabled.
+    let added: Vec<&str> = wanted
+        .iter()
+        .filter(|m| m.baseline.is_none())
+        .map(|m| m.key.as_str())
+        .collect();
+    let mut at = Vec::new();
+    for key in &added {
+        at.extend(doc.find_unique(key)?.map(|i| (i, *key)));
+    }
+    if !at.windows(2).all(|w| w[0].0 < w[1].0) {
+        let mut taken: Vec<(&str, Line)> = Vec::new();
+        let mut by_index = at.clone();
+        by_index.sort_by_key(|e| std::cmp::Reverse(e.0));
+        for (i, key) in by_index {
+            taken.push((key, doc.remove(i)));
+        }
+        for key in &added {
+            if let Some((_, line)) = taken.iter().find(|(k, _)| k == key) {
+                doc.reinsert(line.content.clone());
+            }
+        }
+    }
+
+    // 6. An ending dbgini added to the last line goes once no line dbgini added is left.
     if let Some(content) = &state_ending
         && wanted.iter().all(|m| m.baseline.is_some())
     {

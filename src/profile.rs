@@ -235,7 +235,7 @@ pub fn parse_duration(s: &str) -> std::result::Result<SignedDuration, String> {
 
 /// Formats a duration the way admins write it: `2h`, `1h 30m`, `45s`.
 pub fn format_duration(d: SignedDuration) -> String {
-    format!("{d:#}")
+    format!("{:#}", SignedDuration::from_secs(d.as_secs()))
 }
 
 /// Splits `NAME=VALUE` from the command line.

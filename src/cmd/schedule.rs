@@ -279,3 +279,35 @@ pub fn run(args: ScheduleArgs, ctx: &Context) -> Result<Report> {
     });
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contrib_files_are_what_schedule_writes() {
+        let exe = "/usr/local/bin/dbgini";
+        let shipped = [
+            ("contrib/systemd/dbgini-expire.service", SERVICE),
+            ("contrib/systemd/dbgini-expire.timer", TIMER),
+            (
+                "contrib/systemd/domino.service.d/dbgini-expire.conf",
+                "etc/systemd/system/domino.service.d/dbgini-expire.conf",
+            ),
+            ("contrib/cron/dbgini-expire", CRON),
+        ];
+        let generated: Vec<_> = systemd_files(exe, "domino.service")
+            .into_iter()
+            .chain(cron_files(exe))
+            .collect();
+        for (file, rel) in shipped {
+            let text =
+                std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+            let (_, want) = generated.iter().find(|(p, _)| p == Path::new(rel)).unwrap();
+            assert_eq!(
+                &text, want,
+                "{file} differs from what `dbgini schedule install` writes"
+            );
+        }
+    }
+}

@@ -7,5 +7,6 @@ mod cli;
 mod corpus;
 mod crash;
 mod drift;
+mod expiry;
 mod refusals;
 mod util;

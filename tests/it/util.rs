@@ -88,12 +88,39 @@ impl Env {
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("USER", "tester")
-            .env("DBGINI_NOW", &self.now)
             .env("DBGINI_REGISTRY", self.dir.path().join("registry"))
             .env("DBGINI_SYSTEM_ROOT", self.dir.path().join("root"))
             .env("TZ", "UTC")
             .env("NO_COLOR", "1");
+        if !self.now.is_empty() {
+            // A fixed wall clock needs a fixed boot clock too (see lease::effective_now).
+            c.env("DBGINI_NOW", &self.now)
+                .env("DBGINI_BOOT", "test-boot:0");
+        }
         c
+    }
+
+    /// The same environment at another time (`DBGINI_NOW`); an empty string is the real clock.
+    pub fn at(&self, now: &str) -> Command {
+        let mut c = self.cmd();
+        if now.is_empty() {
+            c.env_remove("DBGINI_NOW").env_remove("DBGINI_BOOT");
+        } else {
+            c.env("DBGINI_NOW", now);
+        }
+        c
+    }
+
+    /// Runs dbgini at another time and asserts the exit code; returns the output.
+    pub fn run_at(&self, now: &str, args: &[&str], code: i32) -> Output {
+        let out = self.at(now).args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "dbgini {args:?} at {now}:\n{}",
+            stderr(&out)
+        );
+        out
     }
 
     /// Runs dbgini with `args`.
