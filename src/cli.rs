@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::live::ModeChoice;
+
 /// Switch Domino notes.ini debug settings on for a while, safely, and always back off again.
 #[derive(Debug, Parser)]
 #[command(name = "dbgini", version, about, long_about = None, propagate_version = true)]
@@ -36,6 +38,21 @@ pub struct Cli {
     /// Seconds to wait for another dbgini working on the same notes.ini
     #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
     pub lock_timeout: u64,
+
+    /// How changes reach a server: console when it runs, file when it does not (auto), or forced
+    /// [default: `mode` in the config file, else auto]
+    #[arg(long, global = true, value_enum, value_name = "MODE")]
+    pub mode: Option<ModeChoice>,
+
+    /// The program that passes one command to the server console; the command is appended as its
+    /// last argument [default: $DBGINI_CONSOLE_CMD, else `console_cmd` in the config file, else
+    /// "/opt/hcl/domino/bin/server -c"]
+    #[arg(long, global = true, value_name = "COMMAND")]
+    pub console_cmd: Option<String>,
+
+    /// Seconds to wait for the server to write what was set through its console
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
+    pub confirm_timeout: u64,
 
     /// What to do.
     #[command(subcommand)]
@@ -76,6 +93,8 @@ pub enum Command {
     Status,
     /// Unified diff of notes.ini before dbgini (baseline) and now
     Diff,
+    /// Remove the empty `KEY=` lines a server console left behind (server down)
+    Tidy(TidyArgs),
     /// The audit log: every change dbgini made to this notes.ini
     History(HistoryArgs),
 }
@@ -116,6 +135,10 @@ pub struct EnableArgs {
     /// Show what would change and write nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// With --mode file: edit notes.ini even though the server runs (it will not see the change)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `revert`.
@@ -129,7 +152,20 @@ pub struct RevertArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Also put back keys that were changed by hand since dbgini set them
+    /// Also put back keys that were changed by hand since dbgini set them; with --mode file, edit
+    /// notes.ini even though the server runs
+    #[arg(long)]
+    pub force: bool,
+
+    /// Show what would change and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `tidy`.
+#[derive(Debug, Args)]
+pub struct TidyArgs {
+    /// With --mode file: tidy even though the server runs
     #[arg(long)]
     pub force: bool,
 

@@ -17,6 +17,10 @@ pub struct Config {
     pub ini: Option<PathBuf>,
     /// The longest lease any profile may have, e.g. "24h" (the default).
     pub max_duration: Option<String>,
+    /// `auto`, `file` or `console`.
+    pub mode: Option<crate::live::ModeChoice>,
+    /// The console command line, e.g. "/opt/nashcom/startscript/rc_domino_script cmd".
+    pub console_cmd: Option<String>,
 }
 
 impl Config {

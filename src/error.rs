@@ -104,6 +104,38 @@ pub enum Error {
         /// The newest backup.
         backup: Option<PathBuf>,
     },
+    /// A console command failed.
+    #[error("the server console command `{command}` failed: {msg}")]
+    Console {
+        /// The console command.
+        command: String,
+        /// What went wrong.
+        msg: String,
+    },
+    /// The server did not write the values dbgini set through its console in time.
+    #[error("the server did not confirm {} within {secs}s (notes.ini does not show it yet)", keys.join(", "))]
+    Unconfirmed {
+        /// Keys whose value the file does not show.
+        keys: Vec<String>,
+        /// How long dbgini waited.
+        secs: u64,
+        /// `enable`: the lease is kept; `revert`: the leases stay active.
+        kept: String,
+    },
+    /// The server runs and file mode was asked for.
+    #[error(
+        "the Domino server (process {pid}) is running, and edits to the file of a running server are not seen and may be overwritten"
+    )]
+    ServerRunning {
+        /// Its process id.
+        pid: u32,
+    },
+    /// Auto mode cannot tell whether the server runs.
+    #[error("cannot tell whether the Domino server for this notes.ini is running: {reason}")]
+    ModeUnknown {
+        /// Why.
+        reason: String,
+    },
     /// The state is unreadable.
     #[error("dbgini's state at {} cannot be read: {msg}", path.display())]
     BadState {
@@ -139,12 +171,16 @@ impl Error {
             | Error::Invalid { .. }
             | Error::UnknownProfile { .. }
             | Error::ProfileSyntax { .. } => ExitCode::Usage,
-            Error::Refused { .. } | Error::Interrupted { .. } | Error::BadState { .. } => {
-                ExitCode::Refused
-            }
-            Error::Io { .. } | Error::Locked { .. } | Error::ChangedUnderneath { .. } => {
-                ExitCode::Failure
-            }
+            Error::Refused { .. }
+            | Error::Interrupted { .. }
+            | Error::BadState { .. }
+            | Error::ServerRunning { .. } => ExitCode::Refused,
+            Error::Io { .. }
+            | Error::Locked { .. }
+            | Error::ChangedUnderneath { .. }
+            | Error::Console { .. }
+            | Error::Unconfirmed { .. } => ExitCode::Failure,
+            Error::ModeUnknown { .. } => ExitCode::Usage,
         }
     }
 
@@ -188,8 +224,14 @@ impl Error {
                 backup.as_ref().map_or("(none kept)".into(), |b| b.display().to_string()),
                 pending.display()
             ),
+            Error::Console { .. } => "check --console-cmd (or DBGINI_CONSOLE_CMD, or console_cmd in the config file) and that the server is up; nothing further was sent".into(),
+            Error::Unconfirmed { kept, .. } => format!(
+                "{kept}; check at the console with `show config KEY`, then run the command again (or raise --confirm-timeout)"
+            ),
+            Error::ServerRunning { .. } => "use --mode console (the default auto mode does this), or stop the server first; `--mode file --force` edits the file anyway".into(),
+            Error::ModeUnknown { .. } => "pass --mode file when the server is down, or --mode console when it runs".into(),
             Error::BadState { path, .. } => format!(
-                "restore {} from its .bak beside it or fix it by hand; notes.ini was not changed",
+                "fix {} by hand, or move it aside to start afresh (dbgini then forgets its leases: compare notes.ini with the copies in backups/ beside it); notes.ini was not changed",
                 path.display()
             ),
         }

@@ -56,6 +56,9 @@ pub struct Lease {
     /// The longest `--for` allowed for this lease (profile and global maximum), for `extend`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_duration: Option<SignedDuration>,
+    /// Console commands that make the server re-read these settings (the profile's `refresh`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refresh: Vec<String>,
     /// How often `extend` moved the expiry.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub extensions: u32,
@@ -116,6 +119,19 @@ pub struct Managed {
     pub baseline: Option<BaselineLine>,
     /// The value dbgini last wrote (or found and left) there.
     pub expected: Bytes,
+    /// Set while a change made through the server console is not confirmed: the value the key
+    /// had before it, which is then not taken for a hand change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Previous>,
+}
+
+/// The value a key had before an unconfirmed console change (`value` absent: the key was absent).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Previous {
+    /// The value, `None` when the key was absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Bytes>,
 }
 
 impl Managed {
@@ -140,6 +156,10 @@ pub struct State {
     /// When dbgini had to give the file's last line an ending, that line's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_final_ending: Option<Bytes>,
+    /// Keys a console `set config KEY=` left as an empty `KEY=` line, to remove when the server is
+    /// down ([`tidy`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub residue: Vec<String>,
     /// The latest time dbgini has acted at for this target, so a clock that jumps backwards
     /// cannot keep a lease alive (see [`effective_now`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,6 +173,7 @@ impl Default for State {
             leases: Vec::new(),
             managed: Vec::new(),
             added_final_ending: None,
+            residue: Vec::new(),
             clock: None,
         }
     }
@@ -206,6 +227,32 @@ pub fn anchor(previous: Option<&Anchor>, clock: &Clock) -> Anchor {
         boot_id: clock.boot.as_ref().map(|b| b.0.clone()),
         since_boot: clock.boot.as_ref().map(|b| b.1),
     }
+}
+
+/// Removes the empty `KEY=` lines a console left for keys no lease manages any more (file mode,
+/// server down). Returns the keys removed.
+pub fn tidy(doc: &mut Document, state: &mut State) -> Result<Vec<KeyChange>, IniError> {
+    let mut removed = Vec::new();
+    for key in std::mem::take(&mut state.residue) {
+        if state
+            .managed
+            .iter()
+            .any(|m| m.key.eq_ignore_ascii_case(&key))
+        {
+            continue;
+        }
+        if let Some(i) = doc.find_unique(&key)?
+            && doc.lines()[i].value().is_some_and(<[u8]>::is_empty)
+        {
+            doc.remove(i);
+            removed.push(KeyChange {
+                key,
+                before: Some(String::new()),
+                after: None,
+            });
+        }
+    }
+    Ok(removed)
 }
 
 /// Ids of the leases whose expiry has come at `now`.
@@ -275,7 +322,12 @@ pub fn detect_drift(doc: &Document, state: &State) -> Result<Vec<Drift>, IniErro
     let mut drift = Vec::new();
     for m in &state.managed {
         let found = doc.get(&m.key)?;
-        if found != Some(m.expected.0.as_slice()) {
+        // `set config KEY=` can leave an empty line where the key was absent.
+        let was = |p: &Previous| match &p.value {
+            Some(v) => found == Some(v.0.as_slice()),
+            None => found.is_none_or(<[u8]>::is_empty),
+        };
+        if found != Some(m.expected.0.as_slice()) && !m.previous.as_ref().is_some_and(was) {
             drift.push(Drift {
                 key: m.key.clone(),
                 expected: m.expected.lossy(),
@@ -349,6 +401,7 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
             key: setting.key.clone(),
             baseline,
             expected: Bytes::default(),
+            previous: None,
         };
         m.expected = Bytes(fold(&m, &leases).unwrap_or_default());
         wanted.push(m);
@@ -443,6 +496,7 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         leases,
         managed: wanted,
         added_final_ending: state_ending,
+        residue: state.residue.clone(),
         clock: state.clock.clone(),
     };
     Ok(Plan {
@@ -494,6 +548,7 @@ mod tests {
             host: "h".into(),
             released: vec![],
             max_duration: None,
+            refresh: vec![],
             extensions: 0,
         }
     }

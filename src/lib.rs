@@ -19,6 +19,7 @@ pub mod crash;
 pub mod error;
 pub mod ini;
 pub mod lease;
+pub mod live;
 pub mod output;
 pub mod profile;
 pub mod registry;

@@ -94,6 +94,16 @@ fn context(cli: &Cli) -> Result<Context, Error> {
     let exe = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .unwrap_or_else(|_| PathBuf::from("/usr/local/bin/dbgini"));
+    let console_cmd = cli
+        .console_cmd
+        .clone()
+        .or_else(|| {
+            std::env::var("DBGINI_CONSOLE_CMD")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
+        .or_else(|| config.console_cmd.clone())
+        .unwrap_or_else(|| "/opt/hcl/domino/bin/server -c".into());
     Ok(Context {
         ini,
         config_file,
@@ -110,6 +120,15 @@ fn context(cli: &Cli) -> Result<Context, Error> {
         max_duration: config.max_duration()?,
         tz: jiff::tz::TimeZone::system(),
         exe,
+        mode: cli
+            .mode
+            .or(config.mode)
+            .unwrap_or(dbgini::live::ModeChoice::Auto),
+        console: dbgini::live::Console {
+            argv: dbgini::live::split_command(&console_cmd)?,
+            timeout: Duration::from_secs(cli.confirm_timeout.max(1)),
+        },
+        confirm_timeout: Duration::from_secs(cli.confirm_timeout),
         system_root: std::env::var_os("DBGINI_SYSTEM_ROOT")
             .map_or_else(|| PathBuf::from("/"), PathBuf::from),
     })

@@ -255,6 +255,23 @@ impl Session {
         Ok(())
     }
 
+    /// Reads notes.ini again (the server wrote it, in console mode).
+    pub fn reread(&mut self) -> Result<()> {
+        self.bytes = read(&self.target.real)?;
+        Ok(())
+    }
+
+    /// Writes the state alone, before console commands change the file through the server (so
+    /// the baselines are durable first); no audit record.
+    pub fn write_state_only(&mut self, caller: &Caller, state: &State) -> Result<()> {
+        self.lock_for_write(caller)?;
+        let mut state = state.clone();
+        state.clock = Some(anchor(self.state.clock.as_ref(), &caller.clock()));
+        self.write_state(&state)?;
+        self.state = state;
+        Ok(())
+    }
+
     /// The document as read.
     pub fn doc(&self) -> Document {
         Document::parse(&self.bytes)
@@ -417,7 +434,8 @@ impl Session {
         Ok(())
     }
 
-    fn append_audit(&self, record: &AuditRecord) -> Result<()> {
+    /// Appends a record to the audit log (`commit` does this for writes).
+    pub fn append_audit(&self, record: &AuditRecord) -> Result<()> {
         let path = self.target.audit_file();
         let mut line = serde_json::to_string(record).map_err(|e| Error::BadState {
             path: path.clone(),

@@ -6,11 +6,16 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{Context, Enforce, check_editable, drift_warning, lease_json, lease_line, refused};
+use super::apply::{OnTimeout, apply};
+use super::{
+    Context, Enforce, check_editable, console_lines, drift_warning, lease_json, lease_line,
+    mode_name, refused,
+};
 use crate::cli::EnableArgs;
 use crate::error::{Error, Result};
 use crate::ini::Document;
 use crate::lease::{self, Change, Lease};
+use crate::live::Mode;
 use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
 use crate::profile::{RenderContext, Rule, format_duration, split_assignment};
 
@@ -168,6 +173,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         host: ctx.caller.host.clone(),
         released: Vec::new(),
         max_duration: Some(profile.max_duration().min(ctx.max_duration)),
+        refresh: profile.refresh.clone(),
         extensions: 0,
     };
     let plan = lease::plan(
@@ -210,14 +216,26 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     }
 
     let changed = after != before || plan.state != session.state;
+    let record = ctx.audit(
+        vec![lease.id.clone()],
+        plan.changes.clone(),
+        plan.drift.clone(),
+        args.reason.clone(),
+    );
+    let applied = apply(
+        ctx,
+        session,
+        "enable",
+        &plan,
+        record,
+        &lease.refresh,
+        OnTimeout::KeepNew,
+        args.dry_run,
+        args.force,
+    )?;
+    notes.extend(applied.notes.iter().cloned());
+    warnings.extend(applied.warnings.iter().cloned());
     if !args.dry_run {
-        let record = ctx.audit(
-            vec![lease.id.clone()],
-            plan.changes.clone(),
-            plan.drift.clone(),
-            args.reason.clone(),
-        );
-        session.commit(&ctx.caller, "enable", &after, &plan.state, record)?;
         ctx.register(session, &mut warnings);
         if !crate::cmd::schedule::enforcement_installed(ctx) {
             warnings.push(format!(
@@ -227,19 +245,24 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         }
     }
 
-    let diff = unified_diff(&before, &after, &name);
+    let diff = unified_diff(&before, &applied.after, &name);
     let verb = if args.dry_run {
         "would enable"
     } else {
         "enabled"
     };
     let msg = format!(
-        "{verb} {} for {}: lease {}; {} setting{} changed{}",
+        "{verb} {} for {}: lease {}; {} setting{} changed{}{}",
         profile.name,
         format_duration(duration),
         lease_line(&lease, ctx, now),
-        plan.changes.len(),
-        if plan.changes.len() == 1 { "" } else { "s" },
+        applied.changes.len(),
+        if applied.changes.len() == 1 { "" } else { "s" },
+        if applied.mode == Mode::Console {
+            " through the server console"
+        } else {
+            ""
+        },
         if args.dry_run {
             "; dry run, nothing was written"
         } else {
@@ -251,14 +274,15 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         notes.push(format!("to undo: dbgini --ini {name} revert {}", lease.id));
     }
     Ok(Report {
-        data: colour_diff(&diff),
+        data: console_lines(&applied) + &colour_diff(&diff),
         json: json!({
             "command": "enable", "changed": changed || !expired_json.as_array().is_none_or(Vec::is_empty), "dry_run": args.dry_run, "ini": name,
+            "mode": mode_name(applied.mode), "console_commands": applied.console_commands,
             "lease": lease_json(&lease),
             "leases": plan.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
             "expired": expired_json,
-            "changes": plan.changes, "drift": plan.drift,
-            "diff": JsonDiff::new(&before, &after, &name),
+            "changes": applied.changes, "drift": plan.drift,
+            "diff": JsonDiff::new(&before, &applied.after, &name),
             "warnings": warnings, "msg": msg,
         }),
         notes,

@@ -16,6 +16,7 @@ use crate::profile::{format_duration, parse_duration};
 use crate::registry::Registry;
 use crate::store::{AuditRecord, Caller, Session, Target};
 
+pub mod apply;
 pub mod diff;
 pub mod enable;
 pub mod expire;
@@ -26,6 +27,7 @@ pub mod revert;
 pub mod schedule;
 pub mod show;
 pub mod status;
+pub mod tidy;
 pub mod watch;
 
 /// Everything a command needs from outside: gathered once by `main`.
@@ -49,6 +51,12 @@ pub struct Context {
     pub exe: PathBuf,
     /// The system's root directory (`/`; another one for images and tests).
     pub system_root: PathBuf,
+    /// `--mode`.
+    pub mode: crate::live::ModeChoice,
+    /// How console commands reach the server.
+    pub console: crate::live::Console,
+    /// How long to wait for the server to write what was set through its console.
+    pub confirm_timeout: std::time::Duration,
 }
 
 /// A target opened for a command, with what expiry enforcement did first.
@@ -139,9 +147,8 @@ impl Context {
         check_editable(&doc, session)?;
         let plan = lease::plan(&doc, &session.state, Change::Remove(ids.clone()), false)
             .map_err(|e| refused(session, e))?;
-        let after = plan.doc.to_bytes();
+        let before = session.bytes.clone();
         let name = session.target.ini.display().to_string();
-        let diff = unified_diff(&session.bytes, &after, &name);
         opened.warnings.extend(plan.drift.iter().map(drift_warning));
         for l in &expired {
             let verb = if enforce == Enforce::DryRun {
@@ -157,16 +164,31 @@ impl Context {
                 relative(l.expires, now)
             ));
         }
-        if enforce != Enforce::DryRun {
-            let record = self.audit(
-                ids,
-                plan.changes.clone(),
-                plan.drift.clone(),
-                Some("expired".into()),
-            );
-            session.commit(&self.caller, "expire", &after, &plan.state, record)?;
+        let record = self.audit(
+            ids,
+            plan.changes.clone(),
+            plan.drift.clone(),
+            Some("expired".into()),
+        );
+        let refresh: Vec<String> = expired.iter().flat_map(|l| l.refresh.clone()).collect();
+        let dry_run = enforce == Enforce::DryRun;
+        let applied = apply::apply(
+            self,
+            session,
+            "expire",
+            &plan,
+            record,
+            &refresh,
+            apply::OnTimeout::KeepOld,
+            dry_run,
+            false,
+        )?;
+        if !dry_run {
             self.register(session, &mut opened.warnings);
         }
+        opened.notes.extend(applied.notes);
+        opened.warnings.extend(applied.warnings);
+        let diff = unified_diff(&before, &applied.after, &name);
         if !diff.is_empty() {
             opened.notes.push(diff.trim_end().to_string());
         }
@@ -309,6 +331,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<Report> {
         Command::Expire(args) => expire::run(args, ctx),
         Command::Status => status::run(ctx),
         Command::Diff => diff::run(ctx),
+        Command::Tidy(args) => tidy::run(args, ctx),
         Command::History(args) => history::run(args, ctx),
         Command::Schedule(args) => schedule::run(args, ctx),
         Command::Watch(args) => watch::run(args, ctx),
@@ -384,4 +407,21 @@ pub fn find_leases<'a>(leases: &'a [Lease], wanted: &str) -> Vec<&'a Lease> {
     } else {
         by_id
     }
+}
+
+/// `file` or `console`.
+pub fn mode_name(mode: crate::live::Mode) -> &'static str {
+    match mode {
+        crate::live::Mode::File => "file",
+        crate::live::Mode::Console => "console",
+    }
+}
+
+/// The console commands of an apply, as lines for stdout (empty in file mode).
+pub fn console_lines(applied: &apply::Applied) -> String {
+    applied
+        .console_commands
+        .iter()
+        .map(|c| format!("console> {c}\n"))
+        .collect()
 }

@@ -2,12 +2,15 @@
 
 use serde_json::json;
 
+use super::apply::{OnTimeout, apply};
 use super::{
-    Context, Enforce, check_editable, drift_warning, find_leases, lease_json, lease_line, refused,
+    Context, Enforce, check_editable, console_lines, drift_warning, find_leases, lease_json,
+    lease_line, mode_name, refused,
 };
 use crate::cli::RevertArgs;
 use crate::error::{Error, Result};
 use crate::lease::{self, Change, State};
+use crate::live::Mode;
 use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
 
 /// Which leases a `revert` asks for: their ids, or a note saying why there is nothing to do.
@@ -100,10 +103,28 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
     let after = plan.doc.to_bytes();
     warnings.extend(plan.drift.iter().map(drift_warning));
     let changed = after != before || plan.state != session.state;
-
+    let record = ctx.audit(ids.clone(), plan.changes.clone(), plan.drift.clone(), None);
+    let refresh: Vec<String> = session
+        .state
+        .leases
+        .iter()
+        .filter(|l| ids.contains(&l.id))
+        .flat_map(|l| l.refresh.clone())
+        .collect();
+    let applied = apply(
+        ctx,
+        session,
+        "revert",
+        &plan,
+        record,
+        &refresh,
+        OnTimeout::KeepOld,
+        args.dry_run,
+        args.force,
+    )?;
+    notes.extend(applied.notes.iter().cloned());
+    warnings.extend(applied.warnings.iter().cloned());
     if !args.dry_run {
-        let record = ctx.audit(ids.clone(), plan.changes.clone(), plan.drift.clone(), None);
-        session.commit(&ctx.caller, "revert", &after, &plan.state, record)?;
         ctx.register(session, &mut warnings);
     }
 
@@ -113,10 +134,15 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
         "reverted"
     };
     let msg = format!(
-        "{verb} {}; {} setting{} restored{}{}",
+        "{verb} {}; {} setting{} restored{}{}{}",
         ids.join(", "),
-        plan.changes.len(),
-        if plan.changes.len() == 1 { "" } else { "s" },
+        applied.changes.len(),
+        if applied.changes.len() == 1 { "" } else { "s" },
+        if applied.mode == Mode::Console {
+            " through the server console"
+        } else {
+            ""
+        },
         match plan.state.leases.len() {
             0 => String::new(),
             n => format!("; {n} lease{} still active", if n == 1 { "" } else { "s" }),
@@ -128,15 +154,16 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
         }
     );
     notes.push(msg.clone());
-    let diff = unified_diff(&before, &after, &name);
+    let diff = unified_diff(&before, &applied.after, &name);
     Ok(Report {
-        data: colour_diff(&diff),
+        data: console_lines(&applied) + &colour_diff(&diff),
         json: json!({
             "command": "revert", "changed": changed || !opened.expired.is_empty(),
             "dry_run": args.dry_run, "ini": name, "reverted": ids, "expired": expired,
+            "mode": mode_name(applied.mode), "console_commands": applied.console_commands,
             "leases": plan.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
-            "changes": plan.changes, "drift": plan.drift,
-            "diff": JsonDiff::new(&before, &after, &name),
+            "changes": applied.changes, "drift": plan.drift,
+            "diff": JsonDiff::new(&before, &applied.after, &name),
             "warnings": warnings, "msg": msg,
         }),
         notes,

@@ -18,6 +18,18 @@ pub fn run(ctx: &Context) -> Result<Report> {
     let name = session.target.ini.display().to_string();
 
     let mut out = format!("{} {name}\n", bold("notes.ini:"));
+    let (mode, mode_reason) = match ctx.mode_for(session, false) {
+        Ok((m, why)) => (super::mode_name(m), why),
+        Err(e) => ("unknown", format!("{e}; {}", e.help())),
+    };
+    out.push_str(&format!("{} {mode} ({mode_reason})\n", bold("mode:")));
+    if !state.residue.is_empty() {
+        out.push_str(&format!(
+            "{} {} (empty lines the server console left; `dbgini tidy` removes them while the server is down)\n",
+            bold("residue:"),
+            state.residue.iter().map(|k| format!("{k}=")).collect::<Vec<_>>().join(", ")
+        ));
+    }
     if state.leases.is_empty() {
         out.push_str("no active leases: dbgini manages nothing in this file\n");
     }
@@ -96,6 +108,7 @@ pub fn run(ctx: &Context) -> Result<Report> {
         data: out,
         json: json!({
             "command": "status", "changed": !opened.expired.is_empty(), "ini": name, "now": now.to_string(),
+            "mode": mode, "mode_reason": mode_reason, "residue": state.residue,
             "leases": state.leases.iter().map(lease_json).collect::<Vec<_>>(),
             "overdue": state.leases.iter().filter(|l| l.expires <= now).map(|l| l.id.clone()).collect::<Vec<_>>(),
             "expired": opened.expired_json(),

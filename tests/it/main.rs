@@ -8,5 +8,6 @@ mod corpus;
 mod crash;
 mod drift;
 mod expiry;
+mod live;
 mod refusals;
 mod util;

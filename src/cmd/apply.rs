@@ -1,0 +1,251 @@
+//! Applying a plan to a target: by replacing notes.ini (server down, file mode) or through the
+//! server console with confirmation from the file the server writes (server running).
+//!
+//! Console mode keeps the journal the single source of truth: the state is written before any
+//! command is sent, with the keys about to change marked as not yet confirmed
+//! ([`crate::lease::Previous`]), so a crash, a failed command or a server that never writes leaves
+//! a state that the next run finishes or undoes without mistaking old values for hand changes.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::{Context, refused};
+use crate::error::{Error, Result};
+use crate::lease::{self, KeyChange, Plan, Previous, State};
+use crate::live::{Detected, Mode, ModeChoice, check_sendable, commands, detect};
+use crate::store::{AuditRecord, Session};
+
+/// What to keep when the server does not confirm in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnTimeout {
+    /// The new state (enable: the lease stays, unconfirmed, so revert undoes what landed).
+    KeepNew,
+    /// The old state (revert, expire: the leases stay active, so running it again finishes it).
+    KeepOld,
+}
+
+/// What applying did.
+#[derive(Debug)]
+pub struct Applied {
+    /// File or console.
+    pub mode: Mode,
+    /// Console commands sent (or, with `--dry-run`, that would be sent).
+    pub console_commands: Vec<String>,
+    /// Messages.
+    pub notes: Vec<String>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+    /// Key changes, including empty lines tidied away.
+    pub changes: Vec<KeyChange>,
+    /// notes.ini afterwards (as the server wrote it, in console mode; as planned, in a dry run).
+    pub after: Vec<u8>,
+}
+
+impl Context {
+    /// Which mode applies to this target, and why (for `status`).
+    pub fn mode_for(&self, session: &Session, force_file: bool) -> Result<(Mode, String)> {
+        let mut dirs = vec![
+            session
+                .target
+                .real
+                .parent()
+                .unwrap_or(Path::new("/"))
+                .to_path_buf(),
+        ];
+        if let Ok(Some(dir)) = session.doc().get("Directory") {
+            dirs.push(String::from_utf8_lossy(dir).trim().into());
+        }
+        let shown = dirs[0].display();
+        match (self.mode, detect(&dirs)) {
+            (ModeChoice::Console, _) => Ok((Mode::Console, "--mode console".into())),
+            (ModeChoice::File, Detected::Running(pid)) if force_file => Ok((
+                Mode::File,
+                format!(
+                    "--mode file --force, although the Domino server (process {pid}) runs: it will not see this change until it restarts, and it may overwrite it"
+                ),
+            )),
+            (ModeChoice::File, Detected::Running(pid)) => Err(Error::ServerRunning { pid }),
+            (ModeChoice::File, _) => Ok((Mode::File, "--mode file".into())),
+            (ModeChoice::Auto, Detected::Running(pid)) => Ok((
+                Mode::Console,
+                format!("the Domino server (process {pid}) runs in {shown}"),
+            )),
+            (ModeChoice::Auto, Detected::Stopped) => Ok((
+                Mode::File,
+                format!("no Domino server process runs in {shown}"),
+            )),
+            (ModeChoice::Auto, Detected::Unknown(reason)) => Err(Error::ModeUnknown { reason }),
+        }
+    }
+}
+
+fn landed(doc: &crate::ini::Document, c: &KeyChange) -> bool {
+    match (&c.after, doc.get(&c.key)) {
+        (Some(v), Ok(Some(found))) => found == v.as_bytes(),
+        (None, Ok(found)) => found.is_none_or(<[u8]>::is_empty),
+        _ => false,
+    }
+}
+
+/// Marks the keys of `changes` in `state` as not yet confirmed, with the value they may still have.
+fn unconfirmed(
+    mut state: State,
+    changes: &[KeyChange],
+    previous: impl Fn(&KeyChange) -> Option<String>,
+) -> State {
+    for c in changes {
+        if let Some(m) = state
+            .managed
+            .iter_mut()
+            .find(|m| m.key.eq_ignore_ascii_case(&c.key))
+        {
+            m.previous = Some(Previous {
+                value: previous(c).map(|v| crate::bytes::Bytes(v.into_bytes())),
+            });
+        }
+    }
+    state
+}
+
+/// Applies `plan` to the session's target. `refresh` are the console commands that make the
+/// server re-read its settings, sent after a confirmed console change.
+#[allow(clippy::too_many_arguments)]
+pub fn apply(
+    ctx: &Context,
+    session: &mut Session,
+    op: &str,
+    plan: &Plan,
+    mut record: AuditRecord,
+    refresh: &[String],
+    on_timeout: OnTimeout,
+    dry_run: bool,
+    force_file: bool,
+) -> Result<Applied> {
+    let (mode, why) = ctx.mode_for(session, force_file)?;
+    let mut out = Applied {
+        mode,
+        console_commands: Vec::new(),
+        notes: Vec::new(),
+        warnings: Vec::new(),
+        changes: plan.changes.clone(),
+        after: plan.doc.to_bytes(),
+    };
+    if force_file && mode == Mode::File && why.contains("runs") {
+        out.warnings.push(why.clone());
+    }
+    if mode == Mode::File {
+        let mut doc = plan.doc.clone();
+        let mut state = plan.state.clone();
+        let tidied = lease::tidy(&mut doc, &mut state).map_err(|e| refused(session, e))?;
+        out.changes.extend(tidied);
+        out.after = doc.to_bytes();
+        if !dry_run {
+            record.changes = out.changes.clone();
+            session.commit(&ctx.caller, op, &out.after, &state, record)?;
+        }
+        return Ok(out);
+    }
+
+    check_sendable(&plan.changes)?;
+    out.console_commands = commands(&plan.changes);
+    if !plan.changes.is_empty() {
+        out.console_commands.extend(refresh.iter().cloned());
+    }
+    out.notes.push(format!("console mode ({why})"));
+    if dry_run {
+        return Ok(out);
+    }
+    if plan.changes.is_empty() {
+        let bytes = session.bytes.clone();
+        session.commit(&ctx.caller, op, &bytes, &plan.state, record)?;
+        out.after = bytes;
+        return Ok(out);
+    }
+
+    // 1. Durable first: the state as it must be if the server never writes.
+    let pending = match on_timeout {
+        OnTimeout::KeepNew => unconfirmed(plan.state.clone(), &plan.changes, |c| c.before.clone()),
+        OnTimeout::KeepOld => {
+            unconfirmed(session.state.clone(), &plan.changes, |c| c.after.clone())
+        }
+    };
+    session.write_state_only(&ctx.caller, &pending)?;
+
+    // 2. Send, without a shell, in the data directory.
+    let cwd = session
+        .target
+        .real
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .to_path_buf();
+    let sets = commands(&plan.changes);
+    for cmd in &sets {
+        ctx.console.send(cmd, &cwd)?;
+    }
+
+    // 3. Confirm from the file the server writes.
+    let deadline = Instant::now() + ctx.confirm_timeout;
+    let missing = loop {
+        session.reread()?;
+        let doc = session.doc();
+        let missing: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|c| !landed(&doc, c))
+            .map(|c| c.key.clone())
+            .collect();
+        if missing.is_empty() || Instant::now() >= deadline {
+            break missing;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if !missing.is_empty() {
+        record.reason = Some(format!(
+            "console change not confirmed for {}",
+            missing.join(", ")
+        ));
+        record.changes = plan
+            .changes
+            .iter()
+            .filter(|c| !missing.contains(&c.key))
+            .cloned()
+            .collect();
+        session.append_audit(&record)?;
+        return Err(Error::Unconfirmed {
+            keys: missing,
+            secs: ctx.confirm_timeout.as_secs(),
+            kept: match on_timeout {
+                OnTimeout::KeepNew => "the lease is kept, marked unconfirmed: `dbgini revert` undoes whatever did land".into(),
+                OnTimeout::KeepOld => "the leases stay active; run the same command again to finish".into(),
+            },
+        });
+    }
+
+    // 4. Confirmed: the plan's state, plus the empty lines the console may have left.
+    let doc = session.doc();
+    let mut state = plan.state.clone();
+    for c in plan.changes.iter().filter(|c| c.after.is_none()) {
+        if doc.get(&c.key).ok().flatten().is_some_and(<[u8]>::is_empty)
+            && !state.residue.contains(&c.key)
+        {
+            state.residue.push(c.key.clone());
+            out.notes.push(format!(
+                "the server left an empty {}= line; dbgini removes it the next time it runs with the server down (or `dbgini tidy`)",
+                c.key
+            ));
+        }
+    }
+    let bytes = session.bytes.clone();
+    out.after = bytes.clone();
+    session.commit(&ctx.caller, op, &bytes, &state, record)?;
+
+    // 5. Make the tasks re-read their settings now instead of within minutes.
+    for r in refresh {
+        if let Err(e) = ctx.console.send(r, &cwd) {
+            out.warnings.push(format!(
+                "{e}; the task picks the change up by itself within a few minutes"
+            ));
+        }
+    }
+    Ok(out)
+}

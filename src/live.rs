@@ -1,0 +1,258 @@
+//! Live mode: a running Domino server keeps notes.ini in memory and rewrites the file itself, so
+//! dbgini changes a running server's settings through its console (`set config KEY=VALUE`) and
+//! confirms them from the file the server writes.
+//!
+//! This module detects whether the server owning a notes.ini runs ([`detect`]), sends console
+//! commands without a shell ([`Console`]), and turns a plan's key changes into console commands
+//! ([`commands`]). What to change is still decided by [`crate::lease::plan`].
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::lease::KeyChange;
+
+/// `--mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ModeChoice {
+    /// Console when the server runs, file when it does not.
+    Auto,
+    /// Edit notes.ini directly (the server must be down, or `--force`).
+    File,
+    /// Always through the server console.
+    Console,
+}
+
+/// How a change is applied to one target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Edit the file.
+    File,
+    /// `set config` through the console.
+    Console,
+}
+
+/// What detection found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Detected {
+    /// A process named `server` runs in the data directory.
+    Running(u32),
+    /// No such process.
+    Stopped,
+    /// Cannot tell (not Linux, no /proc, no permission).
+    Unknown(String),
+}
+
+/// Looks for Domino's `server` process whose working directory is one of `data_dirs` (Linux,
+/// through `/proc/PID/exe` and `/proc/PID/cwd`).
+pub fn detect(data_dirs: &[PathBuf]) -> Detected {
+    let proc = Path::new("/proc");
+    let Ok(entries) = std::fs::read_dir(proc) else {
+        return Detected::Unknown("there is no /proc to look for the Domino server process".into());
+    };
+    let dirs: Vec<PathBuf> = data_dirs
+        .iter()
+        .filter_map(|d| std::fs::canonicalize(d).ok())
+        .collect();
+    let mut unreadable = None;
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(exe) = std::fs::read_link(e.path().join("exe")) else {
+            continue;
+        };
+        if exe.file_name().is_none_or(|n| n != "server") {
+            continue;
+        }
+        match std::fs::read_link(e.path().join("cwd")) {
+            Ok(cwd) if dirs.contains(&cwd) => return Detected::Running(pid),
+            Ok(_) => {}
+            Err(err) => {
+                unreadable = Some(format!(
+                    "cannot see the working directory of server process {pid}: {err}"
+                ))
+            }
+        }
+    }
+    unreadable.map_or(Detected::Stopped, Detected::Unknown)
+}
+
+/// Splits a command line on white space, honouring double or single quotes (no escapes, so
+/// Windows paths keep their backslashes): `"C:\Program Files\HCL\Domino\nserver.exe" -c`.
+pub fn split_command(s: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if quote.is_some() {
+        return Err(Error::invalid(
+            format!("unclosed quote in console command {s:?}"),
+            "close the quote",
+        ));
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    if out.is_empty() {
+        return Err(Error::invalid(
+            "the console command is empty",
+            "e.g. --console-cmd '/opt/hcl/domino/bin/server -c'",
+        ));
+    }
+    Ok(out)
+}
+
+/// The console commands that make a server's notes.ini show `changes`.
+pub fn commands(changes: &[KeyChange]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|c| format!("set config {}={}", c.key, c.after.as_deref().unwrap_or("")))
+        .collect()
+}
+
+/// Refuses a change the console cannot carry: a value that is not printable ASCII (an original
+/// LMBCS value, say) would reach the server garbled.
+pub fn check_sendable(changes: &[KeyChange]) -> Result<()> {
+    for c in changes {
+        if let Some(v) = &c.after
+            && v.chars().any(|ch| !(' '..='~').contains(&ch))
+        {
+            return Err(Error::invalid(
+                format!(
+                    "{} cannot be set to {v:?} through the server console: it is not plain ASCII",
+                    c.key
+                ),
+                "stop the server and run the same command with --mode file",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The program that passes commands to the server console.
+#[derive(Clone, Debug)]
+pub struct Console {
+    /// Program and arguments; the console command is appended as one more argument.
+    pub argv: Vec<String>,
+    /// How long one command may take.
+    pub timeout: Duration,
+}
+
+impl Console {
+    /// Sends one console command, run in `cwd` (the data directory), without a shell.
+    pub fn send(&self, command: &str, cwd: &Path) -> Result<String> {
+        let program = &self.argv[0];
+        let mut child = Command::new(program)
+            .args(&self.argv[1..])
+            .arg(command)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Console {
+                command: command.into(),
+                msg: format!("cannot run {program}: {e}"),
+            })?;
+        let start = Instant::now();
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => {
+                    let out = child.wait_with_output().map_err(|e| Error::Console {
+                        command: command.into(),
+                        msg: e.to_string(),
+                    })?;
+                    let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                        + &String::from_utf8_lossy(&out.stderr);
+                    if !status.success() {
+                        return Err(Error::Console {
+                            command: command.into(),
+                            msg: format!("{program} exited with {status}: {}", text.trim()),
+                        });
+                    }
+                    return Ok(text);
+                }
+                Ok(None) if start.elapsed() < self.timeout => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(Error::Console {
+                        command: command.into(),
+                        msg: format!(
+                            "{program} did not finish within {}s",
+                            self.timeout.as_secs()
+                        ),
+                    });
+                }
+                Err(e) => {
+                    return Err(Error::Console {
+                        command: command.into(),
+                        msg: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_command_honours_quotes_and_keeps_backslashes() {
+        assert_eq!(
+            split_command("/opt/hcl/domino/bin/server -c").unwrap(),
+            ["/opt/hcl/domino/bin/server", "-c"]
+        );
+        assert_eq!(
+            split_command(r#""C:\Program Files\HCL\Domino\nserver.exe" -c"#).unwrap(),
+            [r"C:\Program Files\HCL\Domino\nserver.exe", "-c"]
+        );
+        assert_eq!(split_command("domino cmd").unwrap(), ["domino", "cmd"]);
+        assert!(split_command("\"open").is_err());
+        assert!(split_command("  ").is_err());
+    }
+
+    #[test]
+    fn commands_set_and_clear() {
+        let changes = [
+            KeyChange {
+                key: "DebugRouter".into(),
+                before: None,
+                after: Some("3".into()),
+            },
+            KeyChange {
+                key: "SMTPDebug".into(),
+                before: Some("3".into()),
+                after: None,
+            },
+        ];
+        assert_eq!(
+            commands(&changes),
+            ["set config DebugRouter=3", "set config SMTPDebug="]
+        );
+    }
+}

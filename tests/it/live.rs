@@ -1,0 +1,339 @@
+//! Live mode against a fake Domino console (`tests/fake-console.py`) and a stand-in server process
+//! (a copy of `sleep` named `server`, running in the data directory).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+use crate::util::{Env, corpus_file, stderr, stdout};
+
+/// A process named `server` whose working directory is the data directory, killed on drop.
+struct StandIn(Child);
+
+impl StandIn {
+    fn start(env: &Env) -> StandIn {
+        let bin = env.dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let server = bin.join("server");
+        std::fs::copy("/bin/sleep", &server).unwrap();
+        let child = Command::new(&server)
+            .arg("600")
+            .current_dir(env.ini.parent().unwrap())
+            .spawn()
+            .unwrap();
+        StandIn(child)
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn fake() -> String {
+    format!(
+        "python3 \"{}\"",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fake-console.py")
+            .display()
+    )
+}
+
+fn log_path(env: &Env) -> PathBuf {
+    env.dir.path().join("console.log")
+}
+
+fn console_log(env: &Env) -> Vec<String> {
+    std::fs::read_to_string(log_path(env))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// dbgini with the fake console.
+fn live(env: &Env, args: &[&str]) -> std::process::Output {
+    env.cmd()
+        .env("DBGINI_CONSOLE_CMD", fake())
+        .env("FAKE_LOG", log_path(env))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(out), stderr(out)))
+}
+
+#[test]
+fn enable_and_revert_through_the_console_on_a_running_server() {
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    let server = StandIn::start(&env);
+
+    let status = env.ok(&["status"]);
+    assert!(
+        stdout(&status).contains(&format!(
+            "mode: console (the Domino server (process {}) runs in",
+            server.0.id()
+        )),
+        "{}",
+        stdout(&status)
+    );
+
+    let out = live(&env, &["--json", "enable", "router", "--for", "1h"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["mode"], "console");
+    let sets = [
+        "set config DebugRouter=3",
+        "set config Log_MailRouting=40",
+        "set config debug_outfile=/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt",
+    ];
+    let mut expected: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    expected.push("tell router update config".into());
+    assert_eq!(v["console_commands"], serde_json::json!(expected));
+    assert_eq!(
+        console_log(&env),
+        expected,
+        "the fake console got other commands"
+    );
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
+
+    let out = live(&env, &["revert"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = console_log(&env);
+    assert_eq!(
+        &log[4..7],
+        [
+            "set config DebugRouter=",
+            "set config Log_MailRouting=",
+            "set config debug_outfile="
+        ]
+    );
+    assert_eq!(log[7], "tell router update config");
+    // Every managed key is at its baseline: absent before, so now empty, and listed as residue.
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=");
+    let s = env.json(&["status"], 0);
+    assert_eq!(
+        s["residue"],
+        serde_json::json!(["DebugRouter", "Log_MailRouting", "debug_outfile"])
+    );
+    assert_eq!(s["leases"], serde_json::json!([]));
+
+    // With the server down, the next file-mode run removes the residue: the original bytes are back.
+    drop(server);
+    let out = env.ok(&["tidy"]);
+    assert!(
+        stderr(&out).contains("removed 3 empty lines"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.bytes() == original, "not byte-identical after tidy");
+}
+
+#[test]
+fn existing_keys_are_restored_to_their_values_through_the_console() {
+    let original = corpus_file("quirks/lowercase-debug-keys.ini");
+    let env = Env::new(&original);
+    let _server = StandIn::start(&env);
+    assert!(live(&env, &["enable", "smtp-inbound"]).status.success());
+    assert_eq!(
+        env.lines_for("smtpdebugio")[0].1,
+        "smtpdebugio=1",
+        "the server keeps the key's own spelling"
+    );
+    assert!(live(&env, &["revert"]).status.success());
+    assert_eq!(env.lines_for("smtpdebugio")[0].1, "smtpdebugio=0");
+    assert_eq!(env.lines_for("SMTPDebug")[0].1, "SMTPDebug=");
+}
+
+#[test]
+fn a_server_that_writes_late_is_waited_for() {
+    let env = Env::new(&corpus_file("quirks/prod-linux.ini"));
+    let _server = StandIn::start(&env);
+    let out = live(&env, &["enable", "smtp-outbound"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env
+        .cmd()
+        .env("DBGINI_CONSOLE_CMD", fake())
+        .env("FAKE_DELAY", "0.5")
+        .args(["revert"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.lines_for("SMTPClientDebug")[0].1, "SMTPClientDebug=");
+}
+
+#[test]
+fn a_server_that_never_confirms_fails_in_time_and_revert_still_works() {
+    let original = corpus_file("quirks/lowercase-debug-keys.ini");
+    let env = Env::new(&original);
+    let _server = StandIn::start(&env);
+    let before = std::time::Instant::now();
+    let out = env
+        .cmd()
+        .env("DBGINI_CONSOLE_CMD", fake())
+        .env("FAKE_MODE", "never")
+        .args(["--confirm-timeout", "1", "enable", "router"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(before.elapsed() < std::time::Duration::from_secs(10));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "the server did not confirm DebugRouter, Log_MailRouting, debug_outfile within 1s"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("the lease is kept, marked unconfirmed"),
+        "{err}"
+    );
+    assert!(env.bytes() == original);
+    // Nothing landed: no hand change is reported, and revert has nothing to send.
+    let s = env.json(&["status"], 0);
+    assert_eq!(s["drift"], serde_json::json!([]), "{s}");
+    assert_eq!(s["leases"][0]["profile"], "router");
+    let out = live(&env, &["--json", "revert"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["console_commands"], serde_json::json!([]));
+    assert!(env.bytes() == original);
+    assert_eq!(env.json(&["status"], 0)["leases"], serde_json::json!([]));
+}
+
+#[test]
+fn a_failing_console_is_an_error_and_changes_nothing_in_the_file() {
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    let _server = StandIn::start(&env);
+    let out = env
+        .cmd()
+        .env("DBGINI_CONSOLE_CMD", fake())
+        .env("FAKE_MODE", "fail")
+        .args(["enable", "router"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`set config DebugRouter=3` failed")
+            && stderr(&out).contains("Server not responding"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.bytes() == original);
+}
+
+#[test]
+fn unrelated_rewrites_by_the_server_cause_no_false_drift() {
+    let original = corpus_file("quirks/lowercase-debug-keys.ini");
+    let env = Env::new(&original);
+    let _server = StandIn::start(&env);
+    assert!(live(&env, &["enable", "router"]).status.success());
+    // The server rewrites the whole file for an unrelated change and moves lines around.
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-console.py"))
+        .arg("set config ServerTasksAt2=UpdAll,Compact")
+        .current_dir(env.ini.parent().unwrap())
+        .env("FAKE_CHURN", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s = env.json(&["status"], 0);
+    assert_eq!(s["drift"], serde_json::json!([]), "{s}");
+    let out = live(&env, &["revert"]);
+    assert!(
+        out.status.success() && !stderr(&out).contains("changed by hand"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.lines_for("debugrouter")[0].1, "debugrouter=1");
+    assert_eq!(env.lines_for("log_mailrouting")[0].1, "log_mailrouting=30");
+    assert_eq!(
+        env.lines_for("ServerTasksAt2")[0].1,
+        "ServerTasksAt2=UpdAll,Compact"
+    );
+}
+
+#[test]
+fn file_mode_on_a_running_server_needs_force() {
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    let _server = StandIn::start(&env);
+    let before = env.snapshot();
+    let out = env.run(&["--mode", "file", "enable", "router"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(
+        err.contains("is running") && err.contains("--mode console"),
+        "{err}"
+    );
+    assert!(env.snapshot() == before);
+    let out = env.run(&["--mode", "file", "enable", "router", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: --mode file --force, although the Domino server"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
+}
+
+#[test]
+fn dry_run_in_console_mode_lists_the_commands_and_sends_nothing() {
+    let env = Env::new(&corpus_file("quirks/prod-linux.ini"));
+    let _server = StandIn::start(&env);
+    let before = env.snapshot();
+    let out = live(
+        &env,
+        &[
+            "--json",
+            "enable",
+            "tcp-resolver",
+            "--param",
+            "dns-server=192.0.2.53",
+            "--dry-run",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert!(
+        v["console_commands"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("set config DNSServer=192.0.2.53")),
+        "{v}"
+    );
+    assert!(console_log(&env).is_empty(), "a dry run sent commands");
+    assert!(env.snapshot() == before);
+    let text = stdout(&live(&env, &["enable", "router", "--dry-run"]));
+    assert!(text.contains("console> set config DebugRouter=3"), "{text}");
+}
+
+#[test]
+fn expiry_on_a_running_server_goes_through_the_console() {
+    let env = Env::new(&corpus_file("quirks/prod-linux.ini"));
+    let _server = StandIn::start(&env);
+    assert!(
+        live(&env, &["enable", "smtp-outbound", "--for", "1h"])
+            .status
+            .success()
+    );
+    let out = env
+        .at("2026-11-30T13:30:00Z")
+        .env("DBGINI_CONSOLE_CMD", fake())
+        .env("FAKE_LOG", log_path(&env))
+        .args(["expire"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        console_log(&env).contains(&"set config SMTPClientDebug=".to_string()),
+        "{:?}",
+        console_log(&env)
+    );
+    assert_eq!(env.lines_for("SMTPClientDebug")[0].1, "SMTPClientDebug=");
+}
