@@ -97,6 +97,10 @@ pub enum Command {
     Tidy(TidyArgs),
     /// The audit log: every change dbgini made to this notes.ini
     History(HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
 }
 
 /// `show`.
@@ -172,6 +176,14 @@ pub struct TidyArgs {
     /// Show what would change and write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `history`.

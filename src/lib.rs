@@ -16,6 +16,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod crash;
+pub mod docs;
 pub mod error;
 pub mod ini;
 pub mod lease;

@@ -23,6 +23,14 @@ fn main() -> std::process::ExitCode {
     };
     choice.write_global();
     let (json, quiet) = (cli.json, cli.quiet);
+    // Completions and the man page need no notes.ini, config or clock.
+    match &cli.command {
+        dbgini::cli::Command::Completions(args) => {
+            return emit(Ok(dbgini::docs::completions(args.shell)));
+        }
+        dbgini::cli::Command::Man => return emit(dbgini::docs::man_page()),
+        _ => {}
+    }
     let result = context(&cli).and_then(|ctx| cmd::run(cli.command, &ctx));
     match result {
         Ok(report) => {
@@ -32,6 +40,16 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             print_error(&e, json);
             std::process::ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn emit(bytes: std::io::Result<Vec<u8>>) -> std::process::ExitCode {
+    match bytes.and_then(|b| std::io::stdout().write_all(&b)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
         }
     }
 }

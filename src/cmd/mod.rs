@@ -335,6 +335,10 @@ pub fn run(command: Command, ctx: &Context) -> Result<Report> {
         Command::History(args) => history::run(args, ctx),
         Command::Schedule(args) => schedule::run(args, ctx),
         Command::Watch(args) => watch::run(args, ctx),
+        Command::Completions(_) | Command::Man => Err(Error::invalid(
+            "completions and man are handled before a notes.ini is opened",
+            "run `dbgini completions bash` or `dbgini man`",
+        )),
     }
 }
 

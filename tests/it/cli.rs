@@ -306,3 +306,31 @@ fn history_records_who_what_and_why() {
     assert_eq!(h[1]["changes"][0]["after"], serde_json::Value::Null);
     assert_eq!(h[0]["after_sha256"], h[1]["before_sha256"]);
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_clap_definitions() {
+    let env = Env::new(b"");
+    let run = |args: &[&str]| {
+        let out = env.bare().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    let bash = run(&["completions", "bash"]);
+    assert!(
+        bash.contains("_dbgini()") && bash.contains("schedule") && bash.contains("--console-cmd"),
+        "{bash}"
+    );
+    assert!(run(&["completions", "zsh"]).starts_with("#compdef dbgini"));
+    assert!(run(&["completions", "fish"]).contains("complete -c dbgini"));
+    assert!(run(&["completions", "powershell"]).contains("Register-ArgumentCompleter"));
+    let man = run(&["man"]);
+    for part in [
+        ".TH dbgini 1",
+        "DBGINI ENABLE",
+        "DBGINI SCHEDULE",
+        "EXIT STATUS",
+        "\\-\\-confirm\\-timeout",
+    ] {
+        assert!(man.contains(part), "man page lacks {part:?}");
+    }
+}

@@ -3,6 +3,7 @@
 // Tests set up fixtures with plain writes (the atomic writer is what they test) and fail loudly.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+mod ansible;
 mod cli;
 mod corpus;
 mod crash;
