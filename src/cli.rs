@@ -97,6 +97,8 @@ pub enum Command {
     Tidy(TidyArgs),
     /// The audit log: every change dbgini made to this notes.ini
     History(HistoryArgs),
+    /// Pack what support needs from a lease into a .tar.gz: debug output, lease, diff, status
+    Bundle(BundleArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -143,6 +145,27 @@ pub struct EnableArgs {
     /// With --mode file: edit notes.ini even though the server runs (it will not see the change)
     #[arg(long)]
     pub force: bool,
+
+    /// End the lease early when the files its settings write grow by more than SIZE in total
+    /// (e.g. 500MiB) [default: the profile's, 1GiB; never more than half the free space]
+    #[arg(long, value_name = "SIZE")]
+    pub max_growth: Option<String>,
+
+    /// End the lease early when free space falls below SIZE or PCT of the file system
+    #[arg(long, default_value = "5%", value_name = "SIZE|PCT")]
+    pub min_free: String,
+
+    /// Create the debug_outfile directory if it is missing (with the data directory's owner)
+    #[arg(long)]
+    pub create_dirs: bool,
+
+    /// Consent to settings that log message contents (SMTPDebugIO 3 or 4, SMTPSaveImportErrors)
+    #[arg(long)]
+    pub allow_content_capture: bool,
+
+    /// Messages per hour, for a labelled estimate of log growth (e.g. 300/h)
+    #[arg(long, value_name = "N/h")]
+    pub mail_rate: Option<String>,
 }
 
 /// `revert`.
@@ -176,6 +199,22 @@ pub struct TidyArgs {
     /// Show what would change and write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// A lease id or profile name, active or recently ended [default: the only active lease, else
+    /// the one that ended last]
+    pub lease: Option<String>,
+
+    /// The archive to write
+    #[arg(short, long, value_name = "FILE.tar.gz")]
+    pub output: PathBuf,
+
+    /// Pack the output of a lease that captured message contents
+    #[arg(long)]
+    pub allow_content_capture: bool,
 }
 
 /// `completions`.

@@ -136,6 +136,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A guard refuses: content capture without consent, free space already below the floor.
+    #[error("{msg}")]
+    Unsafe {
+        /// What is wrong.
+        msg: String,
+        /// What to do.
+        help: String,
+    },
     /// The state is unreadable.
     #[error("dbgini's state at {} cannot be read: {msg}", path.display())]
     BadState {
@@ -174,7 +182,8 @@ impl Error {
             Error::Refused { .. }
             | Error::Interrupted { .. }
             | Error::BadState { .. }
-            | Error::ServerRunning { .. } => ExitCode::Refused,
+            | Error::ServerRunning { .. }
+            | Error::Unsafe { .. } => ExitCode::Refused,
             Error::Io { .. }
             | Error::Locked { .. }
             | Error::ChangedUnderneath { .. }
@@ -228,6 +237,7 @@ impl Error {
             Error::Unconfirmed { kept, .. } => format!(
                 "{kept}; check at the console with `show config KEY`, then run the command again (or raise --confirm-timeout)"
             ),
+            Error::Unsafe { help, .. } => help.clone(),
             Error::ServerRunning { .. } => "use --mode console (the default auto mode does this), or stop the server first; `--mode file --force` edits the file anyway".into(),
             Error::ModeUnknown { .. } => "pass --mode file when the server is down, or --mode console when it runs".into(),
             Error::BadState { path, .. } => format!(

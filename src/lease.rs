@@ -59,6 +59,12 @@ pub struct Lease {
     /// Console commands that make the server re-read these settings (the profile's `refresh`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refresh: Vec<String>,
+    /// The files this lease's settings write to, the growth cap and the free-space floor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<crate::guard::Guard>,
+    /// It captures message contents (with the admin's consent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub content_capture: bool,
     /// How often `extend` moved the expiry.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub extensions: u32,
@@ -156,6 +162,9 @@ pub struct State {
     /// When dbgini had to give the file's last line an ending, that line's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_final_ending: Option<Bytes>,
+    /// Leases that ended recently, newest last (at most [`ENDED_KEPT`]), for `status` and `bundle`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ended: Vec<Ended>,
     /// Keys a console `set config KEY=` left as an empty `KEY=` line, to remove when the server is
     /// down ([`tidy`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -174,6 +183,7 @@ impl Default for State {
             managed: Vec::new(),
             added_final_ending: None,
             residue: Vec::new(),
+            ended: Vec::new(),
             clock: None,
         }
     }
@@ -253,6 +263,34 @@ pub fn tidy(doc: &mut Document, state: &mut State) -> Result<Vec<KeyChange>, Ini
         }
     }
     Ok(removed)
+}
+
+/// How many ended leases the state remembers.
+pub const ENDED_KEPT: usize = 10;
+
+/// A lease that ended, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ended {
+    /// The lease as it was.
+    pub lease: Lease,
+    /// When it ended.
+    pub at: Timestamp,
+    /// Why: "reverted by ...", "expired", "reverted early: ...".
+    pub reason: String,
+}
+
+/// Records that `leases` ended at `at` for `reason` (oldest records drop out).
+pub fn record_ended(state: &mut State, leases: &[Lease], at: Timestamp, reason: &str) {
+    for l in leases {
+        state.ended.push(Ended {
+            lease: l.clone(),
+            at,
+            reason: reason.to_string(),
+        });
+    }
+    let excess = state.ended.len().saturating_sub(ENDED_KEPT);
+    state.ended.drain(..excess);
 }
 
 /// Ids of the leases whose expiry has come at `now`.
@@ -497,6 +535,7 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         managed: wanted,
         added_final_ending: state_ending,
         residue: state.residue.clone(),
+        ended: state.ended.clone(),
         clock: state.clock.clone(),
     };
     Ok(Plan {
@@ -549,6 +588,8 @@ mod tests {
             released: vec![],
             max_duration: None,
             refresh: vec![],
+            guard: None,
+            content_capture: false,
             extensions: 0,
         }
     }

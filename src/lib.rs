@@ -18,6 +18,7 @@ pub mod config;
 pub mod crash;
 pub mod docs;
 pub mod error;
+pub mod guard;
 pub mod ini;
 pub mod lease;
 pub mod live;

@@ -147,6 +147,11 @@ fn context(cli: &Cli) -> Result<Context, Error> {
             timeout: Duration::from_secs(cli.confirm_timeout.max(1)),
         },
         confirm_timeout: Duration::from_secs(cli.confirm_timeout),
+        temp_dir: std::env::temp_dir(),
+        interactive: {
+            use std::io::IsTerminal;
+            !cli.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+        },
         system_root: std::env::var_os("DBGINI_SYSTEM_ROOT")
             .map_or_else(|| PathBuf::from("/"), PathBuf::from),
     })

@@ -120,6 +120,27 @@ pub struct SettingSpec {
     /// Printed whenever the setting is applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// Where its output goes [default: dbgini's table of known settings].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<crate::guard::Output>,
+    /// How fast that output grows [default: the table of known settings].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<crate::guard::Volume>,
+    /// Why, in a few words.
+    #[serde(
+        default,
+        rename = "volume-note",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub volume_note: Option<String>,
+    /// Values at which it captures message contents (besides those the table of known settings
+    /// lists).
+    #[serde(
+        default,
+        rename = "captures-content",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub captures_content: Vec<String>,
 }
 
 /// A profile as written in a file.
@@ -136,6 +157,9 @@ pub struct Profile {
     pub default_duration: String,
     /// The longest `--for` allowed.
     pub max_duration: String,
+    /// How much the files its settings write may grow before the lease ends early [default 1GiB].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_growth: Option<String>,
     /// Console commands that make the server re-read these settings (used by live mode).
     #[serde(default)]
     pub refresh: Vec<String>,
@@ -165,6 +189,46 @@ pub struct Resolved {
     pub settings: Vec<Setting>,
     /// Warnings of the settings that apply.
     pub warnings: Vec<String>,
+    /// Output, volume and content capture of each setting, in the same order.
+    pub info: Vec<SettingInfo>,
+}
+
+/// What a resolved setting writes, where, how much, and whether it captures message contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingInfo {
+    /// Where its output goes.
+    pub output: crate::guard::Output,
+    /// How fast it grows at this value.
+    pub volume: crate::guard::Volume,
+    /// Why.
+    pub note: String,
+    /// Whether this value captures message contents.
+    pub captures: bool,
+}
+
+/// Output, volume and capture of `key=value`: the profile's declarations, else dbgini's table.
+pub fn setting_info(spec: Option<&SettingSpec>, key: &str, value: &str) -> SettingInfo {
+    let (output, volume) = crate::guard::describe(key, value);
+    let known_note = crate::guard::known(key).map(|k| k.note.to_string());
+    SettingInfo {
+        output: spec.and_then(|s| s.output).unwrap_or(output),
+        // A declared volume applies at the levels the table calls high (or always, for keys it
+        // does not know).
+        volume: match spec.and_then(|s| s.volume) {
+            Some(v)
+                if volume != crate::guard::Volume::Low || crate::guard::known(key).is_none() =>
+            {
+                v
+            }
+            _ => volume,
+        },
+        note: spec
+            .and_then(|s| s.volume_note.clone())
+            .or(known_note)
+            .unwrap_or_default(),
+        captures: crate::guard::captures(key, value)
+            || spec.is_some_and(|s| s.captures_content.iter().any(|c| c == value.trim())),
+    }
 }
 
 /// What [`Profile::resolve`] needs to know about the target.
@@ -349,6 +413,10 @@ impl Profile {
                 note: "from a KEY=VALUE snippet".into(),
                 source: path.display().to_string(),
                 warning: None,
+                output: None,
+                volume: None,
+                volume_note: None,
+                captures_content: Vec::new(),
             });
         }
         let profile = Profile {
@@ -357,6 +425,7 @@ impl Profile {
             scenario: "ad-hoc settings sent by support".into(),
             default_duration: "2h".into(),
             max_duration: "24h".into(),
+            max_growth: None,
             refresh: Vec::new(),
             params: Vec::new(),
             settings,
@@ -396,6 +465,9 @@ impl Profile {
         })?;
         let max = parse_duration(&self.max_duration)
             .map_err(|e| (format!("max-duration: {e}"), self.max_duration.clone()))?;
+        if let Some(g) = &self.max_growth {
+            crate::guard::parse_size(g).map_err(|e| (format!("max-growth: {e}"), g.clone()))?;
+        }
         if default > max {
             return Err((
                 "default-duration is longer than max-duration".into(),
@@ -447,6 +519,14 @@ impl Profile {
     /// The profile's default duration.
     pub fn default_duration(&self) -> SignedDuration {
         parse_duration(&self.default_duration).unwrap_or(SignedDuration::from_hours(2))
+    }
+
+    /// The growth cap: the profile's `max-growth`, else 1 GiB.
+    pub fn max_growth(&self) -> u64 {
+        self.max_growth
+            .as_deref()
+            .and_then(|g| crate::guard::parse_size(g).ok())
+            .unwrap_or(1 << 30)
     }
 
     /// The profile's maximum duration.
@@ -525,7 +605,23 @@ impl Profile {
                 }),
             }
         }
-        Ok(Resolved { settings, warnings })
+        let info = settings
+            .iter()
+            .map(|s| {
+                setting_info(
+                    self.settings
+                        .iter()
+                        .find(|spec| spec.key.eq_ignore_ascii_case(&s.key)),
+                    &s.key,
+                    &s.value,
+                )
+            })
+            .collect();
+        Ok(Resolved {
+            settings,
+            warnings,
+            info,
+        })
     }
 }
 

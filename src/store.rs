@@ -176,6 +176,9 @@ pub struct AuditRecord {
     /// `--reason`.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The lease captures message contents (consented).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub content_capture: bool,
     /// Hash of notes.ini before.
     pub before_sha256: String,
     /// Hash of notes.ini after.

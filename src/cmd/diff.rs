@@ -7,17 +7,22 @@ use crate::error::Result;
 use crate::lease::{self, Change};
 use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
 
+/// notes.ini as it would be with every lease reverted, hand changes included: the baseline file.
+pub fn baseline(session: &crate::store::Session) -> Result<Vec<u8>> {
+    let all = session.state.leases.iter().map(|l| l.id.clone()).collect();
+    Ok(
+        lease::plan(&session.doc(), &session.state, Change::Remove(all), true)
+            .map_err(|e| refused(session, e))?
+            .doc
+            .to_bytes(),
+    )
+}
+
 /// Runs `diff`.
 pub fn run(ctx: &Context) -> Result<Report> {
     let opened = ctx.open(Enforce::Lenient)?;
     let (session, notes) = (&opened.session, opened.notes.clone());
-    let state = &session.state;
-    // The baseline file is what reverting everything, hand changes included, would give.
-    let all = state.leases.iter().map(|l| l.id.clone()).collect();
-    let baseline = lease::plan(&session.doc(), state, Change::Remove(all), true)
-        .map_err(|e| refused(session, e))?
-        .doc
-        .to_bytes();
+    let baseline = baseline(session)?;
     let name = session.target.ini.display().to_string();
     let diff = unified_diff(&baseline, &session.bytes, &name);
     Ok(Report {

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde_json::json;
 
 use super::apply::{OnTimeout, apply};
+use super::guards::{PreflightArgs, preflight};
 use super::{
     Context, Enforce, check_editable, console_lines, drift_warning, lease_json, lease_line,
     mode_name, refused,
@@ -23,6 +24,8 @@ use crate::profile::{RenderContext, Rule, format_duration, split_assignment};
 struct Options {
     params: BTreeMap<String, String>,
     overrides: Vec<(String, String)>,
+    max_growth: Option<u64>,
+    mail_rate: Option<u64>,
 }
 
 fn validate(args: &EnableArgs) -> Result<Options> {
@@ -51,7 +54,33 @@ fn validate(args: &EnableArgs) -> Result<Options> {
     if let Some(reason) = &args.reason {
         crate::profile::validate_value("--reason", reason)?;
     }
-    Ok(Options { params, overrides })
+    let max_growth = args
+        .max_growth
+        .as_deref()
+        .map(|g| {
+            crate::guard::parse_size(g).map_err(|e| {
+                Error::invalid(format!("--max-growth: {e}"), "e.g. --max-growth 500MiB")
+            })
+        })
+        .transpose()?;
+    let mail_rate = args
+        .mail_rate
+        .as_deref()
+        .map(|r| {
+            r.trim().trim_end_matches("/h").parse::<u64>().map_err(|_| {
+                Error::invalid(
+                    format!("--mail-rate {r}: not a number of messages per hour"),
+                    "e.g. --mail-rate 300/h",
+                )
+            })
+        })
+        .transpose()?;
+    Ok(Options {
+        params,
+        overrides,
+        max_growth,
+        mail_rate,
+    })
 }
 
 /// The data directory for `{data_dir}`: notes.ini's `Directory=`, else the directory of notes.ini.
@@ -94,6 +123,33 @@ fn unchanged(key: &str, current: Option<&str>, value: &str, rule: Rule, profile:
     }
 }
 
+/// The longest a content-capturing lease may last, whatever the profile says.
+pub const CONTENT_CAPTURE_MAX: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+fn content_prompt(capturing: &[String]) -> String {
+    format!(
+        "{} will log the contents of mail messages (personal data). Type YES if you are entitled to keep them: ",
+        capturing.join(", ")
+    )
+}
+
+/// Creates a directory owned like the data directory (Domino must be able to write there).
+fn create_dir_like_data_dir(dir: &Path, data_dir: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    if let Ok(meta) = std::fs::metadata(data_dir) {
+        let perms = crate::atomic::Perms::of(&meta);
+        crate::atomic::set_perms(
+            dir,
+            crate::atomic::Perms {
+                mode: perms.mode & 0o7777,
+                ..perms
+            },
+        )
+        .map_err(|e| Error::io("set the owner of", dir, e))?;
+    }
+    Ok(())
+}
+
 /// Runs `enable`.
 pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     let opts = validate(&args)?;
@@ -106,14 +162,6 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     };
     let mut opened = ctx.open(enforce)?;
     let now = ctx.now(&opened.session);
-    let duration = ctx.duration(
-        args.duration.as_deref(),
-        args.until.as_deref(),
-        now,
-        profile.default_duration(),
-        profile.max_duration(),
-        &format!("profile {}", profile.name),
-    )?;
     let expired_json = opened.expired_json();
     let session = &mut opened.session;
     let doc = session.doc();
@@ -122,6 +170,49 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         data_dir: data_dir(&doc, &session.target.real),
     };
     let resolved = profile.resolve(&opts.params, &opts.overrides, &render)?;
+    let capturing: Vec<String> = resolved
+        .settings
+        .iter()
+        .zip(&resolved.info)
+        .filter(|(_, i)| i.captures)
+        .map(|(s, _)| format!("{}={}", s.key, s.value))
+        .collect();
+    if !capturing.is_empty()
+        && !args.allow_content_capture
+        && !ctx.confirm(&content_prompt(&capturing))
+    {
+        return Err(Error::Unsafe {
+            msg: format!(
+                "{} would log the contents of mail messages (personal data)",
+                capturing.join(", ")
+            ),
+            help: format!(
+                "pass --allow-content-capture if you are entitled to keep message contents; such a lease lasts at most {} and is marked in status and the audit log",
+                format_duration(CONTENT_CAPTURE_MAX)
+            ),
+        });
+    }
+    let (default, max) = if capturing.is_empty() {
+        (profile.default_duration(), profile.max_duration())
+    } else {
+        (
+            profile.default_duration().min(CONTENT_CAPTURE_MAX),
+            profile.max_duration().min(CONTENT_CAPTURE_MAX),
+        )
+    };
+    let whose = if capturing.is_empty() {
+        format!("profile {}", profile.name)
+    } else {
+        "a content-capturing lease".to_string()
+    };
+    let duration = ctx.duration(
+        args.duration.as_deref(),
+        args.until.as_deref(),
+        now,
+        default,
+        max,
+        &whose,
+    )?;
     let name = session.target.ini.display().to_string();
     let mut notes = std::mem::take(&mut opened.notes);
     let mut warnings = std::mem::take(&mut opened.warnings);
@@ -154,7 +245,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         });
     }
 
-    let lease = Lease {
+    let mut lease = Lease {
         id: new_id(&profile.name, &session.state.leases),
         profile: profile.name.clone(),
         params: opts.params.clone(),
@@ -172,17 +263,58 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         user: ctx.caller.user.clone(),
         host: ctx.caller.host.clone(),
         released: Vec::new(),
-        max_duration: Some(profile.max_duration().min(ctx.max_duration)),
+        max_duration: Some(max.min(ctx.max_duration)),
         refresh: profile.refresh.clone(),
+        guard: None,
+        content_capture: !capturing.is_empty(),
         extensions: 0,
     };
-    let plan = lease::plan(
+    let mut plan = lease::plan(
         &doc,
         &session.state,
         Change::Add(Box::new(lease.clone())),
         false,
     )
     .map_err(|e| refused(session, e))?;
+    let pairs: Vec<(String, String)> = resolved
+        .settings
+        .iter()
+        .map(|s| (s.key.clone(), s.value.clone()))
+        .collect();
+    let pf_args = PreflightArgs {
+        max_growth: opts.max_growth.unwrap_or_else(|| profile.max_growth()),
+        min_free: args.min_free.as_str(),
+        create_dirs: args.create_dirs,
+        mail_rate: opts.mail_rate,
+        duration,
+    };
+    let pf = preflight(
+        ctx,
+        &pairs,
+        &resolved.info,
+        &plan.doc,
+        &render.data_dir,
+        &pf_args,
+        now,
+    )?;
+    lease.guard = pf.guard.clone();
+    if let Some(l) = plan.state.leases.iter_mut().find(|l| l.id == lease.id) {
+        l.guard = pf.guard.clone();
+    }
+    notes.extend(pf.notes.iter().cloned());
+    warnings.extend(pf.warnings.iter().cloned());
+    if !capturing.is_empty() {
+        warnings.push(format!(
+            "{} captures message contents: keep what it writes only as long as support needs it; the lease is marked in status and the audit log",
+            capturing.join(", ")
+        ));
+    }
+    if !args.dry_run {
+        for dir in &pf.create {
+            create_dir_like_data_dir(dir, &render.data_dir)?;
+            notes.push(format!("created {}", dir.display()));
+        }
+    }
     let before = session.bytes.clone();
     let after = plan.doc.to_bytes();
 
@@ -216,12 +348,13 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     }
 
     let changed = after != before || plan.state != session.state;
-    let record = ctx.audit(
+    let mut record = ctx.audit(
         vec![lease.id.clone()],
         plan.changes.clone(),
         plan.drift.clone(),
         args.reason.clone(),
     );
+    record.content_capture = lease.content_capture;
     let applied = apply(
         ctx,
         session,

@@ -17,10 +17,12 @@ use crate::registry::Registry;
 use crate::store::{AuditRecord, Caller, Session, Target};
 
 pub mod apply;
+pub mod bundle;
 pub mod diff;
 pub mod enable;
 pub mod expire;
 pub mod extend;
+pub mod guards;
 pub mod history;
 pub mod profiles;
 pub mod revert;
@@ -57,6 +59,10 @@ pub struct Context {
     pub console: crate::live::Console,
     /// How long to wait for the server to write what was set through its console.
     pub confirm_timeout: std::time::Duration,
+    /// The system temp directory (where SMTPSaveImportErrors writes).
+    pub temp_dir: PathBuf,
+    /// Questions may be asked: stdin and stderr are terminals and `--json` is off.
+    pub interactive: bool,
 }
 
 /// A target opened for a command, with what expiry enforcement did first.
@@ -124,20 +130,60 @@ impl Context {
         Ok(opened)
     }
 
+    /// Asks a yes-or-no question on the terminal; `false` when not interactive.
+    pub fn confirm(&self, question: &str) -> bool {
+        use std::io::{BufRead, Write};
+        if !self.interactive {
+            return false;
+        }
+        eprint!("{question}");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).is_ok() && answer.trim() == "YES"
+    }
+
     /// The time expiry is judged by for this session (see [`lease::effective_now`]).
     pub fn now(&self, session: &Session) -> Timestamp {
         effective_now(session.state.clock.as_ref(), &self.caller.clock())
     }
 
+    /// Samples the guarded leases' files, then reverts the leases that have expired or outgrown
+    /// their guard (growth cap, free-space floor), each with its reason.
     fn expire_due(&self, opened: &mut Opened, enforce: Enforce) -> Result<()> {
         let session = &mut opened.session;
         let now = self.now(session);
-        let ids = lease::due(&session.state, now);
-        if ids.is_empty() {
+        let dry_run = enforce == Enforce::DryRun;
+
+        // Measure first: a lease that outgrew its guard ends now, whatever its expiry.
+        let mut state = session.state.clone();
+        let mut reasons: Vec<(String, String)> = Vec::new();
+        for l in &mut state.leases {
+            let Some(g) = &mut l.guard else { continue };
+            let s = guards::sample(g, now);
+            if let Some(why) = g.breach(&s) {
+                reasons.push((l.id.clone(), format!("reverted early: {why}")));
+            }
+            let stale = g.samples.last().is_none_or(|x| {
+                x.sizes != s.sizes || now.duration_since(x.time) >= SignedDuration::from_mins(1)
+            });
+            if stale {
+                g.record(s);
+            }
+        }
+        for id in lease::due(&state, now) {
+            if !reasons.iter().any(|(r, _)| *r == id) {
+                reasons.push((id, "expired".into()));
+            }
+        }
+        if reasons.is_empty() {
+            if state != session.state && !dry_run {
+                session.write_state_only(&self.caller, &state)?;
+            }
             return Ok(());
         }
-        let expired: Vec<Lease> = session
-            .state
+
+        let ids: Vec<String> = reasons.iter().map(|(id, _)| id.clone()).collect();
+        let ended: Vec<Lease> = state
             .leases
             .iter()
             .filter(|l| ids.contains(&l.id))
@@ -145,33 +191,50 @@ impl Context {
             .collect();
         let doc = session.doc();
         check_editable(&doc, session)?;
-        let plan = lease::plan(&doc, &session.state, Change::Remove(ids.clone()), false)
+        let mut plan = lease::plan(&doc, &state, Change::Remove(ids.clone()), false)
             .map_err(|e| refused(session, e))?;
+        for (id, why) in &reasons {
+            let l: Vec<Lease> = ended.iter().filter(|l| &l.id == id).cloned().collect();
+            lease::record_ended(&mut plan.state, &l, now, why);
+        }
         let before = session.bytes.clone();
         let name = session.target.ini.display().to_string();
         opened.warnings.extend(plan.drift.iter().map(drift_warning));
-        for l in &expired {
-            let verb = if enforce == Enforce::DryRun {
-                "would be reverted"
+        let verb = if dry_run {
+            "would be reverted"
+        } else {
+            "reverted"
+        };
+        for l in &ended {
+            let why = &reasons
+                .iter()
+                .find(|(id, _)| *id == l.id)
+                .map(|r| r.1.clone())
+                .unwrap_or_default();
+            opened.notes.push(if why == "expired" {
+                format!(
+                    "lease {} ({}) expired at {} ({}): {verb}",
+                    l.id,
+                    l.profile,
+                    at(l.expires, &self.tz),
+                    relative(l.expires, now)
+                )
             } else {
-                "reverted"
-            };
-            opened.notes.push(format!(
-                "lease {} ({}) expired at {} ({}): {verb}",
-                l.id,
-                l.profile,
-                at(l.expires, &self.tz),
-                relative(l.expires, now)
-            ));
+                format!(
+                    "lease {} ({}) {verb} early: {}",
+                    l.id,
+                    l.profile,
+                    why.trim_start_matches("reverted early: ")
+                )
+            });
         }
-        let record = self.audit(
-            ids,
-            plan.changes.clone(),
-            plan.drift.clone(),
-            Some("expired".into()),
-        );
-        let refresh: Vec<String> = expired.iter().flat_map(|l| l.refresh.clone()).collect();
-        let dry_run = enforce == Enforce::DryRun;
+        let summary = reasons
+            .iter()
+            .map(|(id, why)| format!("{id}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let record = self.audit(ids, plan.changes.clone(), plan.drift.clone(), Some(summary));
+        let refresh: Vec<String> = ended.iter().flat_map(|l| l.refresh.clone()).collect();
         let applied = apply::apply(
             self,
             session,
@@ -192,7 +255,7 @@ impl Context {
         if !diff.is_empty() {
             opened.notes.push(diff.trim_end().to_string());
         }
-        opened.expired = expired;
+        opened.expired = ended;
         Ok(())
     }
 
@@ -213,6 +276,7 @@ impl Context {
             changes,
             drift,
             reason,
+            content_capture: false,
             before_sha256: String::new(),
             after_sha256: String::new(),
         }
@@ -331,6 +395,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<Report> {
         Command::Expire(args) => expire::run(args, ctx),
         Command::Status => status::run(ctx),
         Command::Diff => diff::run(ctx),
+        Command::Bundle(args) => bundle::run(args, ctx),
         Command::Tidy(args) => tidy::run(args, ctx),
         Command::History(args) => history::run(args, ctx),
         Command::Schedule(args) => schedule::run(args, ctx),
@@ -370,6 +435,8 @@ pub fn lease_json(lease: &Lease) -> serde_json::Value {
         "host": lease.host,
         "released": lease.released,
         "extensions": lease.extensions,
+        "content_capture": lease.content_capture,
+        "guard": lease.guard,
     })
 }
 

@@ -92,13 +92,26 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
 
     let doc = session.doc();
     check_editable(&doc, session)?;
-    let plan = lease::plan(
+    let mut plan = lease::plan(
         &doc,
         &session.state,
         Change::Remove(ids.clone()),
         args.force,
     )
     .map_err(|e| refused(session, e))?;
+    let reverted: Vec<crate::lease::Lease> = session
+        .state
+        .leases
+        .iter()
+        .filter(|l| ids.contains(&l.id))
+        .cloned()
+        .collect();
+    lease::record_ended(
+        &mut plan.state,
+        &reverted,
+        now,
+        &format!("reverted by {}@{}", ctx.caller.user, ctx.caller.host),
+    );
     let before = session.bytes.clone();
     let after = plan.doc.to_bytes();
     warnings.extend(plan.drift.iter().map(drift_warning));

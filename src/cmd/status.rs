@@ -2,14 +2,23 @@
 
 use serde_json::json;
 
-use super::{Context, Enforce, drift_warning, lease_json, refused};
+use super::{Context, Enforce, Opened, drift_warning, lease_json, refused};
 use crate::error::Result;
 use crate::lease::detect_drift;
+use jiff::Timestamp;
+
+use super::guards::sample;
+use crate::guard::{Guard, format_size, sparkline};
 use crate::output::{Report, at, bold, relative};
 
 /// Runs `status`.
 pub fn run(ctx: &Context) -> Result<Report> {
-    let mut opened = ctx.open(Enforce::Lenient)?;
+    let opened = ctx.open(Enforce::Lenient)?;
+    render(ctx, opened)
+}
+
+/// The status of an opened target (also used by `bundle`, which holds the lock already).
+pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
     let session = &opened.session;
     let now = ctx.now(session);
     let doc = session.doc();
@@ -70,6 +79,13 @@ pub fn run(ctx: &Context) -> Result<Report> {
         for k in &l.released {
             out.push_str(&format!("    {k}: released (changed by hand)\n"));
         }
+        if l.content_capture {
+            let loud = anstyle::AnsiColor::Magenta.on_default().bold();
+            out.push_str(&format!("    {loud}CAPTURES MESSAGE CONTENT{loud:#} (consented with --allow-content-capture)\n"));
+        }
+        if let Some(g) = &l.guard {
+            out.push_str(&guard_lines(g, l.expires, now));
+        }
     }
     if !state.managed.is_empty() {
         out.push_str(&format!(
@@ -88,6 +104,18 @@ pub fn run(ctx: &Context) -> Result<Report> {
                     String::from_utf8_lossy(v).into_owned()
                 });
             out.push_str(&format!("    {}: {before} -> {now_v}\n", m.key));
+        }
+    }
+    if !state.ended.is_empty() {
+        out.push_str(&format!("{}\n", bold("recently ended:")));
+        for e in state.ended.iter().rev() {
+            out.push_str(&format!(
+                "    {} ({}) at {}: {}\n",
+                e.lease.id,
+                e.lease.profile,
+                at(e.at, &ctx.tz),
+                e.reason
+            ));
         }
     }
     opened.warnings.extend(drift.iter().map(drift_warning));
@@ -113,9 +141,62 @@ pub fn run(ctx: &Context) -> Result<Report> {
             "overdue": state.leases.iter().filter(|l| l.expires <= now).map(|l| l.id.clone()).collect::<Vec<_>>(),
             "expired": opened.expired_json(),
             "managed": managed, "drift": drift, "warnings": opened.warnings,
+            "ended": state.ended.iter().map(|e| json!({
+                "id": e.lease.id, "profile": e.lease.profile, "at": e.at.to_string(), "reason": e.reason,
+            })).collect::<Vec<_>>(),
         }),
         notes: opened.notes,
         warnings: opened.warnings,
         ..Report::default()
     })
+}
+
+/// The watched files of a lease: size at enable, now, growth per hour, projected size at expiry,
+/// free space, and a sparkline of the total growth over the samples.
+fn guard_lines(g: &Guard, expires: Timestamp, now: Timestamp) -> String {
+    let live = sample(g, now);
+    let mut out = format!(
+        "    growth cap {}, free-space floor {}; grown {} so far\n",
+        format_size(g.max_growth),
+        format_size(g.min_free),
+        format_size(g.growth(&live))
+    );
+    let first = g.samples.first();
+    let hours_left = (expires.duration_since(now).as_secs_f64() / 3600.0).max(0.0);
+    for (i, f) in g.files.iter().enumerate() {
+        let size_now = live.sizes.get(i).copied().unwrap_or(0);
+        let rate = first.and_then(|s| {
+            let secs = now.duration_since(s.time).as_secs_f64();
+            (secs >= 60.0).then(|| {
+                size_now.saturating_sub(s.sizes.get(i).copied().unwrap_or(0)) as f64 * 3600.0 / secs
+            })
+        });
+        let projection = rate.map_or("rate not known yet".to_string(), |r| {
+            format!(
+                "{}/h, about {} at expiry",
+                format_size(r as u64),
+                format_size(size_now + (r * hours_left) as u64)
+            )
+        });
+        out.push_str(&format!(
+            "    {:<14} {} -> {} ({projection})  {}\n",
+            f.output.name(),
+            format_size(f.size_at_enable),
+            format_size(size_now),
+            f.path
+        ));
+    }
+    let fresh = g.samples.last().is_none_or(|s| s.sizes != live.sizes);
+    let growth: Vec<u64> = g
+        .samples
+        .iter()
+        .chain(fresh.then_some(&live))
+        .map(|s| g.growth(s))
+        .collect();
+    out.push_str(&format!(
+        "    free space {}  growth {}\n",
+        format_size(live.free),
+        sparkline(&growth)
+    ));
+    out
 }

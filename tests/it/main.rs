@@ -9,6 +9,7 @@ mod corpus;
 mod crash;
 mod drift;
 mod expiry;
+mod guards;
 mod live;
 mod refusals;
 mod util;

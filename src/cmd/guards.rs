@@ -1,0 +1,277 @@
+//! The I/O side of the guards (see [`crate::guard`]): which files a lease's settings make grow,
+//! their sizes and the free space around them, the pre-flight report at `enable`, and sampling.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use super::Context;
+use crate::error::{Error, Result};
+use crate::guard::{self, Guard, Output, Sample, Volume, Watched, format_size};
+use crate::ini::Document;
+use crate::profile::SettingInfo;
+
+/// The files the given outputs write to, once each: `(output, path)`.
+pub fn files(
+    outputs: &[Output],
+    doc_after: &Document,
+    data_dir: &str,
+    temp_dir: &Path,
+) -> Vec<(Output, PathBuf)> {
+    let data = Path::new(data_dir);
+    let support = data.join("IBM_TECHNICAL_SUPPORT");
+    let mut out: Vec<(Output, PathBuf)> = Vec::new();
+    for &o in outputs {
+        if o == Output::None || out.iter().any(|(x, _)| *x == o) {
+            continue;
+        }
+        let path = match o {
+            Output::DebugOutfile => {
+                let Ok(Some(v)) = doc_after.get("debug_outfile") else {
+                    continue;
+                };
+                let v = String::from_utf8_lossy(v).trim().to_string();
+                if v.is_empty() {
+                    continue;
+                }
+                // A bare file name goes to the log directory; a relative path to the data directory.
+                match (
+                    v.contains(['/', '\\']),
+                    Path::new(&v).is_absolute() || v.as_bytes().get(1) == Some(&b':'),
+                ) {
+                    (_, true) => PathBuf::from(v),
+                    (true, false) => data.join(v),
+                    (false, false) => support.join(v),
+                }
+            }
+            Output::LogNsf => data.join("log.nsf"),
+            Output::ConsoleLog => support.join("console.log"),
+            Output::TempDir => temp_dir.to_path_buf(),
+            Output::None => continue,
+        };
+        out.push((o, path));
+    }
+    out
+}
+
+/// The size of what an output wrote: the file, or for the temp directory the `ST*.TMP` files in it.
+pub fn size_of(output: Output, path: &Path) -> u64 {
+    if output == Output::TempDir {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return 0;
+        };
+        return entries
+            .flatten()
+            .filter(|e| {
+                let n = e.file_name().to_string_lossy().to_ascii_uppercase();
+                n.starts_with("ST") && n.ends_with(".TMP")
+            })
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum();
+    }
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Free and total bytes of the file system holding `path` (or its nearest existing ancestor).
+pub fn space(path: &Path) -> Option<(u64, u64)> {
+    let mut p = path;
+    while !p.exists() {
+        p = p.parent()?;
+    }
+    Some((fs4::available_space(p).ok()?, fs4::total_space(p).ok()?))
+}
+
+/// Measures a guard's files now.
+pub fn sample(g: &Guard, now: Timestamp) -> Sample {
+    let sizes = g
+        .files
+        .iter()
+        .map(|f| size_of(f.output, Path::new(&f.path)))
+        .collect();
+    let free = g
+        .files
+        .first()
+        .and_then(|f| space(Path::new(&f.path)))
+        .map_or(u64::MAX, |s| s.0);
+    Sample {
+        time: now,
+        sizes,
+        free,
+    }
+}
+
+/// What `enable` works out before it changes anything.
+pub struct Preflight {
+    /// The guard for the new lease (`None` when its settings write nothing that grows).
+    pub guard: Option<Guard>,
+    /// Lines for the admin.
+    pub notes: Vec<String>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+    /// Directories to create (`--create-dirs`).
+    pub create: Vec<PathBuf>,
+}
+
+/// Options of the pre-flight.
+pub struct PreflightArgs<'a> {
+    /// `--max-growth`, else the profile's.
+    pub max_growth: u64,
+    /// `--min-free`.
+    pub min_free: &'a str,
+    /// `--create-dirs`.
+    pub create_dirs: bool,
+    /// `--mail-rate`, messages per hour.
+    pub mail_rate: Option<u64>,
+    /// The lease's length, for the estimate.
+    pub duration: jiff::SignedDuration,
+}
+
+/// Resolves the files that will grow, checks the debug_outfile directory, measures sizes and free
+/// space, and builds the guard.
+pub fn preflight(
+    ctx: &Context,
+    settings: &[(String, String)],
+    info: &[SettingInfo],
+    doc_after: &Document,
+    data_dir: &str,
+    args: &PreflightArgs,
+    now: Timestamp,
+) -> Result<Preflight> {
+    let outputs: Vec<Output> = info.iter().map(|i| i.output).collect();
+    let watched = files(&outputs, doc_after, data_dir, &ctx.temp_dir);
+    let mut pf = Preflight {
+        guard: None,
+        notes: Vec::new(),
+        warnings: Vec::new(),
+        create: Vec::new(),
+    };
+
+    for ((key, value), i) in settings.iter().zip(info) {
+        if i.volume != Volume::Low {
+            pf.warnings.push(format!(
+                "{key}={value} is {} volume ({}); it writes to {}",
+                i.volume.name(),
+                i.note,
+                i.output.name()
+            ));
+        }
+    }
+    if watched.is_empty() {
+        return Ok(pf);
+    }
+
+    let data_here = Path::new(data_dir).is_dir();
+    if !data_here {
+        pf.warnings.push(format!(
+            "the data directory {data_dir} (Directory= in notes.ini) is not on this machine: is this a copy of a server's notes.ini? Sizes and free space are measured where the paths lead"
+        ));
+    }
+    if let Some((_, out)) = watched.iter().find(|(o, _)| *o == Output::DebugOutfile)
+        && let Some(dir) = out.parent()
+        && data_here
+    {
+        if !dir.is_dir() {
+            if !args.create_dirs {
+                return Err(Error::invalid(
+                    format!(
+                        "the directory for debug_outfile, {}, does not exist: the debug output would go nowhere",
+                        dir.display()
+                    ),
+                    "create it, or pass --create-dirs (dbgini creates it with the data directory's owner)",
+                ));
+            }
+            pf.create.push(dir.to_path_buf());
+        } else if std::fs::metadata(dir).is_ok_and(|m| m.permissions().readonly()) {
+            return Err(Error::invalid(
+                format!(
+                    "the directory for debug_outfile, {}, is read-only",
+                    dir.display()
+                ),
+                "make it writable for the user Domino runs as",
+            ));
+        }
+    }
+
+    let (free, total) = space(&watched[0].1).unwrap_or((u64::MAX, u64::MAX));
+    let min_free = guard::parse_min_free(args.min_free, total).map_err(|e| {
+        Error::invalid(
+            format!("--min-free: {e}"),
+            "e.g. --min-free 5% or --min-free 2GiB",
+        )
+    })?;
+    if free < min_free {
+        return Err(Error::Unsafe {
+            msg: format!(
+                "free space on the file system of {} is {}, already below the floor of {}",
+                watched[0].1.display(),
+                format_size(free),
+                format_size(min_free)
+            ),
+            help: "free some space first, or lower the floor with --min-free".into(),
+        });
+    }
+    let max_growth = guard::cap(args.max_growth, free);
+    let files: Vec<Watched> = watched
+        .iter()
+        .map(|(o, p)| Watched {
+            output: *o,
+            path: p.display().to_string(),
+            size_at_enable: size_of(*o, p),
+        })
+        .collect();
+
+    pf.notes.push("files that will grow:".into());
+    for (f, (_, p)) in files.iter().zip(&watched) {
+        let size = if p.exists() {
+            format_size(f.size_at_enable)
+        } else {
+            "does not exist yet".into()
+        };
+        let (fr, tot) = space(p).unwrap_or((free, total));
+        pf.notes.push(format!(
+            "  {:<14} {}  {size}; free space {} of {}",
+            f.output.name(),
+            p.display(),
+            format_size(fr),
+            format_size(tot)
+        ));
+    }
+    for d in &pf.create {
+        pf.notes.push(format!("  will create {}", d.display()));
+    }
+    let capped = if max_growth < args.max_growth {
+        " (half the free space)"
+    } else {
+        ""
+    };
+    pf.notes.push(format!(
+        "growth cap {}{capped} (--max-growth), free-space floor {} (--min-free {}): past either, dbgini reverts this lease early",
+        format_size(max_growth),
+        format_size(min_free),
+        args.min_free
+    ));
+    if let Some(rate) = args.mail_rate {
+        let per_hour = guard::estimate_per_hour(settings, rate);
+        let hours = args.duration.as_secs_f64() / 3600.0;
+        pf.notes.push(format!(
+            "estimate, not a measurement (bytes per message of each verbose setting x {rate} messages/h): about {} an hour, {} over the lease",
+            format_size(per_hour),
+            format_size((per_hour as f64 * hours) as u64)
+        ));
+    }
+    let mut g = Guard {
+        files,
+        max_growth,
+        min_free,
+        samples: Vec::new(),
+    };
+    let first = Sample {
+        time: now,
+        sizes: g.files.iter().map(|f| f.size_at_enable).collect(),
+        free,
+    };
+    g.record(first);
+    pf.guard = Some(g);
+    Ok(pf)
+}

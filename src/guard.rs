@@ -1,0 +1,538 @@
+//! Log growth and privacy guards: what each debug setting writes where, how much, and whether it
+//! captures message contents; growth caps and a free-space floor that end a lease early.
+//!
+//! No published figure says how fast these outputs grow (see the shared `domino.md`), so dbgini
+//! measures: each lease watches the files its settings write to, and every dbgini run samples
+//! them. This module is pure: sizes and free space come in as numbers.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Where a setting's output goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Output {
+    /// The file named by `debug_outfile`.
+    DebugOutfile,
+    /// `log.nsf` in the data directory.
+    LogNsf,
+    /// `IBM_TECHNICAL_SUPPORT/console.log`.
+    ConsoleLog,
+    /// The system temp directory (`STxxxxxx.TMP` files).
+    TempDir,
+    /// Nothing that grows (a workaround such as `DNSServer`).
+    None,
+}
+
+impl Output {
+    /// How admins call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Output::DebugOutfile => "debug_outfile",
+            Output::LogNsf => "log.nsf",
+            Output::ConsoleLog => "console.log",
+            Output::TempDir => "the temp directory",
+            Output::None => "nothing",
+        }
+    }
+}
+
+/// How fast a setting's output grows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Volume {
+    /// A few lines per session or message.
+    #[default]
+    Low,
+    /// Lines for every message or command.
+    High,
+    /// Whole messages or message data.
+    VeryHigh,
+}
+
+impl Volume {
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Volume::Low => "low",
+            Volume::High => "high",
+            Volume::VeryHigh => "very high",
+        }
+    }
+}
+
+/// What dbgini knows about a notes.ini debug setting (from the shared `domino.md`).
+#[derive(Clone, Copy, Debug)]
+pub struct Known {
+    /// The key.
+    pub key: &'static str,
+    /// Where its output goes.
+    pub output: Output,
+    /// How much it writes, at levels at or above `high_from`.
+    pub volume: Volume,
+    /// The value from which `volume` applies (below it: low).
+    pub high_from: u64,
+    /// Why.
+    pub note: &'static str,
+    /// Values that capture message contents.
+    pub captures: &'static [&'static str],
+    /// Bytes per message, for the documented estimate (`--mail-rate`); a guess, labelled so.
+    pub bytes_per_message: u64,
+}
+
+/// The known settings. Values at which content is captured and volume notes follow the IBM white
+/// paper (2009), sections 7 and 8; bytes per message are rough guesses for the labelled estimate.
+pub const KNOWN: &[Known] = &[
+    Known {
+        key: "DebugRouter",
+        output: Output::DebugOutfile,
+        volume: Volume::High,
+        high_from: 1,
+        note: "a few lines per message routed",
+        captures: &[],
+        bytes_per_message: 1500,
+    },
+    Known {
+        key: "Log_MailRouting",
+        output: Output::LogNsf,
+        volume: Volume::High,
+        high_from: 40,
+        note: "level 40 \"taxes server resources and causes the log file to increase dramatically in size\"",
+        captures: &[],
+        bytes_per_message: 1000,
+    },
+    Known {
+        key: "DebugRouterLookup",
+        output: Output::DebugOutfile,
+        volume: Volume::High,
+        high_from: 1,
+        note: "lines for every name the router looks up",
+        captures: &[],
+        bytes_per_message: 800,
+    },
+    Known {
+        key: "SMTPClientDebug",
+        output: Output::LogNsf,
+        volume: Volume::High,
+        high_from: 1,
+        note: "every outbound SMTP command and response",
+        captures: &[],
+        bytes_per_message: 1200,
+    },
+    Known {
+        key: "SMTPDebug",
+        output: Output::DebugOutfile,
+        volume: Volume::High,
+        high_from: 2,
+        note: "every inbound SMTP command and response",
+        captures: &[],
+        bytes_per_message: 2000,
+    },
+    Known {
+        key: "SMTPDebugIO",
+        output: Output::DebugOutfile,
+        volume: Volume::VeryHigh,
+        high_from: 3,
+        note: "levels 3 and 4 log all data received, including the contents of messages",
+        captures: &["3", "4"],
+        bytes_per_message: 200,
+    },
+    Known {
+        key: "SMTPSaveImportErrors",
+        output: Output::TempDir,
+        volume: Volume::VeryHigh,
+        high_from: 1,
+        note: "keeps whole messages as STxxxxxx.TMP files in the temp directory",
+        captures: &["1", "2", "3"],
+        bytes_per_message: 50_000,
+    },
+    Known {
+        key: "debug_tcp_resolver",
+        output: Output::DebugOutfile,
+        volume: Volume::Low,
+        high_from: u64::MAX,
+        note: "samples of resolver responses",
+        captures: &[],
+        bytes_per_message: 300,
+    },
+    Known {
+        key: "debug_tcp_session",
+        output: Output::DebugOutfile,
+        volume: Volume::High,
+        high_from: 1,
+        note: "a line for every TCP session opened and closed",
+        captures: &[],
+        bytes_per_message: 200,
+    },
+    Known {
+        key: "Console_Log_Enabled",
+        output: Output::ConsoleLog,
+        volume: Volume::Low,
+        high_from: u64::MAX,
+        note: "mirrors the console to console.log",
+        captures: &[],
+        bytes_per_message: 0,
+    },
+];
+
+/// The known entry for a key (case-insensitive).
+pub fn known(key: &str) -> Option<&'static Known> {
+    KNOWN.iter().find(|k| k.key.eq_ignore_ascii_case(key))
+}
+
+/// Whether `key=value` captures message contents.
+pub fn captures(key: &str, value: &str) -> bool {
+    known(key).is_some_and(|k| k.captures.contains(&value.trim()))
+}
+
+/// Output and volume of `key=value` (unknown keys: none, low).
+pub fn describe(key: &str, value: &str) -> (Output, Volume) {
+    match known(key) {
+        Some(k) => {
+            let level = value.trim().parse::<u64>().unwrap_or(0);
+            (
+                k.output,
+                if level >= k.high_from {
+                    k.volume
+                } else {
+                    Volume::Low
+                },
+            )
+        }
+        None => (Output::None, Volume::Low),
+    }
+}
+
+/// A file a lease watches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Watched {
+    /// What it is.
+    pub output: Output,
+    /// Its path (a directory for the temp directory: the sizes of `ST*.TMP` files in it).
+    pub path: String,
+    /// Its size when the lease began.
+    pub size_at_enable: u64,
+}
+
+/// One measurement of a lease's watched files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    /// When.
+    pub time: Timestamp,
+    /// Sizes, in the order of [`Guard::files`].
+    pub sizes: Vec<u64>,
+    /// Free bytes on the file system of the first watched file.
+    pub free: u64,
+}
+
+/// A lease's growth cap and free-space floor, with the measurements so far.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    /// The files watched.
+    pub files: Vec<Watched>,
+    /// The most the watched files may grow together, in bytes.
+    pub max_growth: u64,
+    /// The least free space allowed, in bytes.
+    pub min_free: u64,
+    /// Measurements, oldest first (at most [`MAX_SAMPLES`]).
+    #[serde(default)]
+    pub samples: Vec<Sample>,
+}
+
+/// How many samples a lease keeps.
+pub const MAX_SAMPLES: usize = 60;
+
+/// The share of free space (at enable) the growth cap may take at most.
+pub const MAX_SHARE_OF_FREE: f64 = 0.5;
+
+impl Guard {
+    /// Total growth of the watched files in `sample` since enable (files that shrank, e.g. were
+    /// rotated, count as no growth).
+    pub fn growth(&self, sample: &Sample) -> u64 {
+        self.files
+            .iter()
+            .zip(&sample.sizes)
+            .map(|(f, &s)| s.saturating_sub(f.size_at_enable))
+            .sum()
+    }
+
+    /// Why the lease must end now, if it must.
+    pub fn breach(&self, sample: &Sample) -> Option<String> {
+        let growth = self.growth(sample);
+        if growth > self.max_growth {
+            let which: Vec<&str> = self
+                .files
+                .iter()
+                .zip(&sample.sizes)
+                .filter(|(f, s)| **s > f.size_at_enable)
+                .map(|(f, _)| f.output.name())
+                .collect();
+            return Some(format!(
+                "{} grew {}, cap {}",
+                which.join(" and "),
+                format_size(growth),
+                format_size(self.max_growth)
+            ));
+        }
+        if sample.free < self.min_free {
+            return Some(format!(
+                "free space fell to {}, floor {}",
+                format_size(sample.free),
+                format_size(self.min_free)
+            ));
+        }
+        None
+    }
+
+    /// Adds a sample, keeping at most [`MAX_SAMPLES`] (the first one always stays).
+    pub fn record(&mut self, sample: Sample) {
+        self.samples.push(sample);
+        if self.samples.len() > MAX_SAMPLES {
+            self.samples.remove(1);
+        }
+    }
+
+    /// Growth per hour between the first and the last sample.
+    pub fn rate_per_hour(&self) -> Option<f64> {
+        let (first, last) = (self.samples.first()?, self.samples.last()?);
+        let secs = last.time.duration_since(first.time).as_secs_f64();
+        if secs < 1.0 {
+            return None;
+        }
+        let grown = self.growth(last) as f64 - self.growth(first) as f64;
+        Some(grown.max(0.0) * 3600.0 / secs)
+    }
+}
+
+/// The cap for a lease: the asked-for one, but never more than a share of the free space.
+pub fn cap(asked: u64, free: u64) -> u64 {
+    asked.min((free as f64 * MAX_SHARE_OF_FREE) as u64)
+}
+
+/// `--min-free`: bytes (`500MiB`) or a share of the file system (`5%`).
+pub fn parse_min_free(s: &str, fs_size: u64) -> Result<u64, String> {
+    match s.trim().strip_suffix('%') {
+        Some(p) => {
+            let p: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("'{s}' is not a percentage"))?;
+            if !(0.0..=100.0).contains(&p) {
+                return Err(format!("'{s}' is not between 0% and 100%"));
+            }
+            Ok((fs_size as f64 * p / 100.0) as u64)
+        }
+        None => parse_size(s),
+    }
+}
+
+/// Sizes like `1GiB`, `500MiB`, `1KiB`, `2048` (bytes), `1GB` (10^9).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size; use forms like 1GiB, 500MiB or 4096"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tib" => 1024f64.powi(4),
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        _ => {
+            return Err(format!(
+                "'{s}' has an unknown unit; use B, KiB, MiB, GiB, TiB (or KB, MB, GB)"
+            ));
+        }
+    };
+    if n <= 0.0 || !n.is_finite() {
+        return Err(format!("'{s}' is not a positive size"));
+    }
+    Ok((n * mult) as u64)
+}
+
+/// `1.02 GiB`, `512 B`.
+pub fn format_size(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.2} {}", UNITS[i])
+    }
+}
+
+/// A sparkline of `values`: `▁▂▃▅▇`.
+pub fn sparkline(values: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let (min, max) = (
+        values.iter().min().copied().unwrap_or(0),
+        values.iter().max().copied().unwrap_or(0),
+    );
+    values
+        .iter()
+        .map(|&v| {
+            if max == min {
+                BARS[0]
+            } else {
+                BARS[((v - min) as f64 / (max - min) as f64 * 7.0).round() as usize]
+            }
+        })
+        .collect()
+}
+
+/// The documented estimate of growth per hour for `mail_rate` messages an hour: the sum over the
+/// settings of their bytes per message times the rate. Labelled as an estimate wherever shown.
+pub fn estimate_per_hour(settings: &[(String, String)], mail_rate: u64) -> u64 {
+    settings
+        .iter()
+        .filter(|(k, v)| describe(k, v).1 != Volume::Low)
+        .filter_map(|(k, _)| known(k))
+        .map(|k| k.bytes_per_message * mail_rate)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(s).unwrap()
+    }
+
+    fn guard() -> Guard {
+        Guard {
+            files: vec![
+                Watched {
+                    output: Output::DebugOutfile,
+                    path: "/d/out.txt".into(),
+                    size_at_enable: 100,
+                },
+                Watched {
+                    output: Output::LogNsf,
+                    path: "/d/log.nsf".into(),
+                    size_at_enable: 5000,
+                },
+            ],
+            max_growth: 1024,
+            min_free: 10_000,
+            samples: vec![],
+        }
+    }
+
+    #[test]
+    fn growth_past_the_cap_ends_the_lease() {
+        let g = guard();
+        let ok = Sample {
+            time: t(0),
+            sizes: vec![600, 5400],
+            free: 50_000,
+        };
+        assert_eq!(g.breach(&ok), None);
+        let over = Sample {
+            time: t(60),
+            sizes: vec![2148, 5000],
+            free: 50_000,
+        };
+        assert_eq!(
+            g.breach(&over).unwrap(),
+            "debug_outfile grew 2.00 KiB, cap 1.00 KiB"
+        );
+        // A rotated (smaller) log does not count as negative growth.
+        let rotated = Sample {
+            time: t(60),
+            sizes: vec![1200, 10],
+            free: 50_000,
+        };
+        assert_eq!(g.growth(&rotated), 1100);
+    }
+
+    #[test]
+    fn the_free_space_floor_ends_the_lease() {
+        let low = Sample {
+            time: t(0),
+            sizes: vec![100, 5000],
+            free: 9_000,
+        };
+        assert_eq!(
+            guard().breach(&low).unwrap(),
+            "free space fell to 8.79 KiB, floor 9.77 KiB"
+        );
+    }
+
+    #[test]
+    fn the_cap_never_takes_more_than_half_the_free_space() {
+        assert_eq!(cap(1 << 30, 1 << 20), 1 << 19);
+        assert_eq!(cap(1000, 1 << 20), 1000);
+    }
+
+    #[test]
+    fn sizes_and_floors() {
+        assert_eq!(parse_size("1KiB").unwrap(), 1024);
+        assert_eq!(parse_size("1.5 MiB").unwrap(), 1_572_864);
+        assert_eq!(parse_size("1GB").unwrap(), 1_000_000_000);
+        assert!(
+            parse_size("lots").is_err()
+                && parse_size("0").is_err()
+                && parse_size("3 parsecs").is_err()
+        );
+        assert_eq!(parse_min_free("5%", 1000).unwrap(), 50);
+        assert!(parse_min_free("105%", 1000).is_err());
+        assert_eq!(format_size(1_073_741_824 + 21_474_837), "1.02 GiB");
+    }
+
+    #[test]
+    fn content_capture_and_volume() {
+        assert!(
+            captures("smtpdebugio", "3")
+                && captures("SMTPDebugIO", "4")
+                && !captures("SMTPDebugIO", "1")
+        );
+        assert!(captures("SMTPSaveImportErrors", "2"));
+        assert_eq!(
+            describe("Log_MailRouting", "40"),
+            (Output::LogNsf, Volume::High)
+        );
+        assert_eq!(
+            describe("Log_MailRouting", "20"),
+            (Output::LogNsf, Volume::Low)
+        );
+        assert_eq!(
+            describe("SMTPDebugIO", "1"),
+            (Output::DebugOutfile, Volume::Low)
+        );
+    }
+
+    #[test]
+    fn sparkline_and_rate() {
+        assert_eq!(sparkline(&[0, 7, 14]), "▁▅█");
+        assert_eq!(sparkline(&[5, 5]), "▁▁");
+        let mut g = guard();
+        g.record(Sample {
+            time: t(0),
+            sizes: vec![100, 5000],
+            free: 1 << 30,
+        });
+        g.record(Sample {
+            time: t(1800),
+            sizes: vec![612, 5000],
+            free: 1 << 30,
+        });
+        assert_eq!(g.rate_per_hour(), Some(1024.0));
+    }
+}
