@@ -71,7 +71,7 @@ pub enum ColorWhen {
 }
 
 /// The subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Clone, Debug, Subcommand)]
 pub enum Command {
     /// List the profiles and where each comes from
     Profiles,
@@ -93,6 +93,8 @@ pub enum Command {
     Status,
     /// Unified diff of notes.ini before dbgini (baseline) and now
     Diff,
+    /// Check notes.ini and dbgini's state for problems and forgotten debug settings (changes nothing)
+    Doctor,
     /// Remove the empty `KEY=` lines a server console left behind (server down)
     Tidy(TidyArgs),
     /// The audit log: every change dbgini made to this notes.ini
@@ -106,14 +108,14 @@ pub enum Command {
 }
 
 /// `show`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct ShowArgs {
     /// Profile name, or path to a .toml profile or a KEY=VALUE snippet
     pub profile: String,
 }
 
 /// `enable`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct EnableArgs {
     /// Profile name (see `dbgini profiles`), or path to a .toml profile or a KEY=VALUE snippet
     pub profile: String,
@@ -169,7 +171,7 @@ pub struct EnableArgs {
 }
 
 /// `revert`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct RevertArgs {
     /// A lease id or a profile name [default: the only active lease]
     #[arg(conflicts_with = "all")]
@@ -190,7 +192,7 @@ pub struct RevertArgs {
 }
 
 /// `tidy`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct TidyArgs {
     /// With --mode file: tidy even though the server runs
     #[arg(long)]
@@ -202,7 +204,7 @@ pub struct TidyArgs {
 }
 
 /// `bundle`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct BundleArgs {
     /// A lease id or profile name, active or recently ended [default: the only active lease, else
     /// the one that ended last]
@@ -218,7 +220,7 @@ pub struct BundleArgs {
 }
 
 /// `completions`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
@@ -226,7 +228,7 @@ pub struct CompletionsArgs {
 }
 
 /// `history`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct HistoryArgs {
     /// Show only the last N entries
     #[arg(short = 'n', long, value_name = "N")]
@@ -234,7 +236,7 @@ pub struct HistoryArgs {
 }
 
 /// `extend`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct ExtendArgs {
     /// A lease id or a profile name [default: the only active lease]
     pub lease: Option<String>,
@@ -254,7 +256,7 @@ pub struct ExtendArgs {
 }
 
 /// `expire`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct ExpireArgs {
     /// Every notes.ini in the registry of targets with leases, instead of --ini
     #[arg(long)]
@@ -266,7 +268,7 @@ pub struct ExpireArgs {
 }
 
 /// `schedule`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct ScheduleArgs {
     /// What to do
     #[arg(value_enum)]
@@ -305,7 +307,7 @@ pub enum ScheduleAction {
 }
 
 /// `watch`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct WatchArgs {
     /// Every notes.ini in the registry, instead of --ini
     #[arg(long)]

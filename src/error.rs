@@ -89,6 +89,10 @@ pub enum Error {
         /// The notes.ini.
         path: PathBuf,
     },
+    /// Another dbgini wrote the target first while this one planned without the lock (first use of
+    /// a target): the command starts over (see `cmd::run`).
+    #[error("another dbgini changed this notes.ini first, and it kept changing")]
+    StartOver,
     /// An interrupted operation whose outcome cannot be decided.
     #[error(
         "an earlier dbgini {op} was interrupted, and {} now matches neither the file before it nor the file after it",
@@ -187,6 +191,7 @@ impl Error {
             Error::Io { .. }
             | Error::Locked { .. }
             | Error::ChangedUnderneath { .. }
+            | Error::StartOver
             | Error::Console { .. }
             | Error::Unconfirmed { .. } => ExitCode::Failure,
             Error::ModeUnknown { .. } => ExitCode::Usage,
@@ -238,6 +243,7 @@ impl Error {
                 "{kept}; check at the console with `show config KEY`, then run the command again (or raise --confirm-timeout)"
             ),
             Error::Unsafe { help, .. } => help.clone(),
+            Error::StartOver => "run the same command again".into(),
             Error::ServerRunning { .. } => "use --mode console (the default auto mode does this), or stop the server first; `--mode file --force` edits the file anyway".into(),
             Error::ModeUnknown { .. } => "pass --mode file when the server is down, or --mode console when it runs".into(),
             Error::BadState { path, .. } => format!(

@@ -125,7 +125,10 @@ fn context(cli: &Cli) -> Result<Context, Error> {
     Ok(Context {
         ini,
         config_file,
-        catalog: Catalog { dirs },
+        catalog: Catalog {
+            dirs,
+            trusted_only: uid() == Some(0),
+        },
         caller: Caller {
             user,
             host: gethostname::gethostname().to_string_lossy().into_owned(),

@@ -726,6 +726,41 @@ pub struct Found {
 pub struct Catalog {
     /// Directories searched before the built-in profiles, highest precedence first.
     pub dirs: Vec<PathBuf>,
+    /// Refuse profile files and directories that users other than the owner can write (set when
+    /// dbgini runs as root: such a file could make root write anything into notes.ini).
+    pub trusted_only: bool,
+}
+
+/// Reads a profile file, refusing one that others could have changed when `trusted_only`.
+fn read_profile(path: &Path, trusted_only: bool) -> Result<String> {
+    #[cfg(unix)]
+    if trusted_only {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        for p in [path, dir] {
+            let mode = std::fs::metadata(p)
+                .map_err(|e| Error::io("read profile", p, e))?
+                .permissions()
+                .mode();
+            if mode & 0o022 != 0 {
+                return Err(Error::Unsafe {
+                    msg: format!(
+                        "{} can be changed by users other than its owner (mode {:o}), and dbgini runs as root",
+                        p.display(),
+                        mode & 0o777
+                    ),
+                    help: format!(
+                        "run `chmod go-w {}` if its content is trusted, then run dbgini again",
+                        p.display()
+                    ),
+                });
+            }
+        }
+    }
+    std::fs::read_to_string(path).map_err(|e| Error::io("read profile", path, e))
 }
 
 impl Catalog {
@@ -733,8 +768,7 @@ impl Catalog {
     pub fn find(&self, name_or_path: &str) -> Result<Found> {
         let path = Path::new(name_or_path);
         if name_or_path.contains(['/', '\\']) || path.extension().is_some() {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| Error::io("read profile", path, e))?;
+            let text = read_profile(path, self.trusted_only)?;
             let profile = if path.extension().is_some_and(|e| e == "toml") {
                 Profile::parse(&text, path)?
             } else {
@@ -796,10 +830,7 @@ impl Catalog {
                     PathBuf::from(format!("profiles/{name}.toml")),
                 )
             }
-            Origin::Dir(p) | Origin::File(p) => (
-                std::fs::read_to_string(p).map_err(|e| Error::io("read profile", p, e))?,
-                p.clone(),
-            ),
+            Origin::Dir(p) | Origin::File(p) => (read_profile(p, self.trusted_only)?, p.clone()),
         };
         let profile = Profile::parse(&text, &path)?;
         if profile.name != name {

@@ -251,9 +251,7 @@ impl Session {
             || read(&self.target.real)? != self.bytes
             || read_state(&self.target.state_file())? != self.state
         {
-            return Err(Error::ChangedUnderneath {
-                path: self.target.real.clone(),
-            });
+            return Err(Error::StartOver);
         }
         Ok(())
     }
@@ -499,6 +497,11 @@ fn remove(path: &Path) -> Result<()> {
     std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
     atomic::sync_dir(path.parent().unwrap_or(Path::new(".")))
         .map_err(|e| Error::io("sync", path, e))
+}
+
+/// Reads a target's committed state without locking or recovering (for `doctor`).
+pub fn peek_state(target: &Target) -> Result<State> {
+    read_state(&target.state_file())
 }
 
 fn read_state(path: &Path) -> Result<State> {

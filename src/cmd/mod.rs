@@ -19,6 +19,7 @@ use crate::store::{AuditRecord, Caller, Session, Target};
 pub mod apply;
 pub mod bundle;
 pub mod diff;
+pub mod doctor;
 pub mod enable;
 pub mod expire;
 pub mod extend;
@@ -384,8 +385,19 @@ pub fn parse_until(s: &str, now: Timestamp, tz: &TimeZone) -> Result<Timestamp> 
     Ok(end)
 }
 
-/// Runs a subcommand.
+/// Runs a subcommand. A command that planned on a target without its lock (the target's first
+/// use) and lost the race to another dbgini starts over, now under the lock.
 pub fn run(command: Command, ctx: &Context) -> Result<Report> {
+    let mut tries = 0;
+    loop {
+        match run_once(command.clone(), ctx) {
+            Err(Error::StartOver) if tries < 5 => tries += 1,
+            other => return other,
+        }
+    }
+}
+
+fn run_once(command: Command, ctx: &Context) -> Result<Report> {
     match command {
         Command::Profiles => profiles::run(ctx),
         Command::Show(args) => show::run(args, ctx),
@@ -395,6 +407,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<Report> {
         Command::Expire(args) => expire::run(args, ctx),
         Command::Status => status::run(ctx),
         Command::Diff => diff::run(ctx),
+        Command::Doctor => doctor::run(ctx),
         Command::Bundle(args) => bundle::run(args, ctx),
         Command::Tidy(args) => tidy::run(args, ctx),
         Command::History(args) => history::run(args, ctx),

@@ -6,15 +6,15 @@ use std::os::unix::process::ExitStatusExt;
 
 use dbgini::crash::POINTS;
 
-use crate::util::{Env, corpus_file, stderr};
+use crate::util::{Env, NOW, corpus_file, stderr};
 
-/// Runs `args` in a twin environment to learn what notes.ini looks like after them.
-fn result_of(setup: &[&[&str]], args: &[&str], original: &[u8]) -> Vec<u8> {
+/// Runs `args` (at `at`) in a twin environment to learn what notes.ini looks like after them.
+fn result_of(setup: &[&[&str]], args: &[&str], at: &str, original: &[u8]) -> Vec<u8> {
     let twin = Env::new(original);
     for s in setup {
         twin.ok(s);
     }
-    twin.ok(args);
+    twin.run_at(at, args, 0);
     twin.bytes()
 }
 
@@ -32,6 +32,8 @@ fn leases(env: &Env) -> Vec<String> {
 /// did not happen and if it did.
 struct Scenario {
     name: &'static str,
+    /// The clock of the killed command.
+    at: &'static str,
     setup: &'static [&'static [&'static str]],
     args: &'static [&'static str],
     not_done: &'static [&'static str],
@@ -44,6 +46,7 @@ fn sigkill_at_every_crash_point_leaves_a_whole_file_and_recovers() {
     let scenarios = [
         Scenario {
             name: "enable",
+            at: NOW,
             setup: &[],
             args: &["enable", "router"],
             not_done: &[],
@@ -51,6 +54,7 @@ fn sigkill_at_every_crash_point_leaves_a_whole_file_and_recovers() {
         },
         Scenario {
             name: "stacked enable",
+            at: NOW,
             setup: &[&["enable", "router"]],
             args: &["enable", "smtp-inbound"],
             not_done: &["router"],
@@ -58,21 +62,34 @@ fn sigkill_at_every_crash_point_leaves_a_whole_file_and_recovers() {
         },
         Scenario {
             name: "revert",
+            at: NOW,
             setup: &[&["enable", "router"], &["enable", "smtp-inbound"]],
             args: &["revert", "router"],
+            not_done: &["router", "smtp-inbound"],
+            done: &["smtp-inbound"],
+        },
+        Scenario {
+            name: "expire",
+            at: "2026-11-30T14:00:00Z",
+            setup: &[
+                &["enable", "router", "--for", "1h"],
+                &["enable", "smtp-inbound", "--for", "3h"],
+            ],
+            args: &["expire"],
             not_done: &["router", "smtp-inbound"],
             done: &["smtp-inbound"],
         },
     ];
     for Scenario {
         name,
+        at,
         setup,
         args,
         not_done,
         done,
     } in scenarios
     {
-        let after = result_of(setup, args, &original);
+        let after = result_of(setup, args, at, &original);
         for point in POINTS {
             let env = Env::new(&original);
             for s in setup {
@@ -80,7 +97,7 @@ fn sigkill_at_every_crash_point_leaves_a_whole_file_and_recovers() {
             }
             let before = env.bytes();
             let out = env
-                .cmd()
+                .at(at)
                 .args(args)
                 .env("DBGINI_CRASH_AT", point)
                 .output()
@@ -100,7 +117,7 @@ fn sigkill_at_every_crash_point_leaves_a_whole_file_and_recovers() {
             let active = leases(&env);
             let expect: &[&str] = if now == after { done } else { not_done };
             assert_eq!(
-                active, *expect,
+                active, expect,
                 "{name} at {point}: state disagrees with the file"
             );
             let leftovers: Vec<_> = std::fs::read_dir(env.ini.parent().unwrap())

@@ -12,4 +12,5 @@ mod expiry;
 mod guards;
 mod live;
 mod refusals;
+mod reliability;
 mod util;
