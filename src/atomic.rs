@@ -67,6 +67,22 @@ pub fn write(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
     write_hooked(path, bytes, perms, &|_| {})
 }
 
+/// [`write()`] without fsync: atomic for every reader and against a killed process, but not
+/// durable across a power cut. For files whose loss a durable record already covers (the state
+/// after a notes.ini replace: the pending record recovers it).
+pub fn write_relaxed(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let prefix = temp_prefix(path.file_name().unwrap_or_default());
+    let mut tmp = tempfile::Builder::new().prefix(&prefix).tempfile_in(dir)?;
+    tmp.as_file_mut().write_all(bytes)?;
+    set_perms(tmp.path(), perms)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// [`write()`], calling `hook` with `"after-temp-write"` once the temp file is durable and with
 /// `"after-rename"` once it has replaced `path` (the crash points of the notes.ini replace).
 pub fn write_hooked(

@@ -16,6 +16,11 @@
 //!   they are; values dbgini writes are validated as printable ASCII elsewhere
 //!   ([`crate::profile::validate_value`]).
 
+use std::sync::Arc;
+
+/// File bytes shared between a session and its documents without copying.
+pub type Shared = Arc<Vec<u8>>;
+
 use serde::{Deserialize, Serialize};
 
 /// How a line ends.
@@ -41,11 +46,12 @@ impl Ending {
     }
 }
 
-/// One line of the file: its content (without the line ending) and its ending.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Line {
+/// One line of the file, borrowed from its document: its content (without the line ending) and
+/// its ending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line<'a> {
     /// The raw bytes of the line, without the line ending.
-    pub content: Vec<u8>,
+    pub content: &'a [u8],
     /// The line's own ending.
     pub ending: Ending,
 }
@@ -86,34 +92,43 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-impl Line {
+/// Where the value starts: after the first `=` at `eq` and the spaces and tabs after it.
+fn value_start(content: &[u8], eq: usize) -> usize {
+    eq + 1
+        + content[eq + 1..]
+            .iter()
+            .take_while(|&&b| is_blank(b))
+            .count()
+}
+
+impl<'a> Line<'a> {
+    /// A line view of raw content.
+    pub fn new(content: &'a [u8], ending: Ending) -> Line<'a> {
+        Line { content, ending }
+    }
+
     /// Classifies the line.
-    pub fn kind(&self) -> Kind<'_> {
-        let t = trim(&self.content);
+    pub fn kind(&self) -> Kind<'a> {
+        let c = self.content;
+        let t = trim(c);
         match t.first() {
             None => Kind::Blank,
             Some(b';' | b'#' | b':') => Kind::Comment,
             Some(b'[') if t.ends_with(b"]") && t.len() >= 2 => {
                 Kind::Section(trim(&t[1..t.len() - 1]))
             }
-            _ => match self.content.iter().position(|&b| b == b'=') {
-                Some(eq) if !trim(&self.content[..eq]).is_empty() => Kind::Key {
-                    key: trim(&self.content[..eq]),
-                    value: &self.content[self.value_start(eq)..],
+            _ => match c.iter().position(|&b| b == b'=') {
+                Some(eq) if !trim(&c[..eq]).is_empty() => Kind::Key {
+                    key: trim(&c[..eq]),
+                    value: &c[value_start(c, eq)..],
                 },
                 _ => Kind::Other,
             },
         }
     }
 
-    /// Where the value starts: after the first `=` and the spaces and tabs after it.
-    fn value_start(&self, eq: usize) -> usize {
-        let after = &self.content[eq + 1..];
-        eq + 1 + after.iter().take_while(|&&b| is_blank(b)).count()
-    }
-
     /// The key of a key line.
-    pub fn key(&self) -> Option<&[u8]> {
+    pub fn key(&self) -> Option<&'a [u8]> {
         match self.kind() {
             Kind::Key { key, .. } => Some(key),
             _ => None,
@@ -121,11 +136,23 @@ impl Line {
     }
 
     /// The value of a key line.
-    pub fn value(&self) -> Option<&[u8]> {
+    pub fn value(&self) -> Option<&'a [u8]> {
         match self.kind() {
             Kind::Key { value, .. } => Some(value),
             _ => None,
         }
+    }
+
+    /// Whether this is the line of `key` (a valid notes.ini key, so it holds no `=`): its first
+    /// non-blank bytes are the key (ASCII case-insensitive), then blanks, then `=`. Cheaper than
+    /// [`Line::kind`], for scanning large files.
+    fn is_key(&self, key: &[u8]) -> bool {
+        let c = self.content;
+        let start = c.iter().position(|&b| !is_blank(b)).unwrap_or(c.len());
+        let rest = &c[start..];
+        rest.len() > key.len()
+            && rest[..key.len()].eq_ignore_ascii_case(key)
+            && rest[key.len()..].iter().find(|&&b| !is_blank(b)) == Some(&b'=')
     }
 }
 
@@ -165,11 +192,42 @@ fn join_lines(lines: &[usize]) -> String {
         .join(" and ")
 }
 
-/// A notes.ini file as lines.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Document {
-    lines: Vec<Line>,
+/// Where a line's bytes are: a range of the shared source, or (`owned`) an entry of
+/// `Document::own` (edited or added lines). Twelve bytes a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    /// Start in the source, or index in `own`.
+    at: u32,
+    /// Length in the source (unused when owned).
+    len: u32,
+    ending: Ending,
+    owned: bool,
 }
+
+/// A notes.ini file as lines.
+///
+/// The lines point into one shared copy of the file's bytes; only edited and added lines own
+/// their bytes. A million-line file costs its own size plus 12 bytes a line.
+#[derive(Clone, Debug)]
+pub struct Document {
+    src: Shared,
+    slots: Vec<Slot>,
+    own: Vec<Box<[u8]>>,
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Document::from_shared(Arc::new(Vec::new()))
+    }
+}
+
+impl PartialEq for Document {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.lines().zip(other.lines()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for Document {}
 
 /// Where [`Document::insert`] put a new line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,69 +241,157 @@ pub struct Inserted {
 impl Document {
     /// Splits bytes into lines. Never fails: any bytes are a document.
     pub fn parse(bytes: &[u8]) -> Document {
-        let mut lines = Vec::new();
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            match rest.iter().position(|&b| b == b'\n') {
-                Some(nl) => {
-                    let (content, ending) = if nl > 0 && rest[nl - 1] == b'\r' {
-                        (&rest[..nl - 1], Ending::Crlf)
+        Document::from_shared(Arc::new(bytes.to_vec()))
+    }
+
+    /// Splits shared bytes into lines without copying them.
+    pub fn from_shared(src: Shared) -> Document {
+        let mut doc = Document {
+            src: src.clone(),
+            slots: Vec::with_capacity(src.len() / 32 + 1),
+            own: Vec::new(),
+        };
+        // Offsets are 32-bit: a (never seen) notes.ini over 4 GiB keeps its lines as owned copies.
+        let small = u32::try_from(src.len()).is_ok();
+        let mut start = 0;
+        while start < src.len() {
+            let (end, ending, next) = match src[start..].iter().position(|&b| b == b'\n') {
+                Some(off) => {
+                    let nl = start + off;
+                    if nl > start && src[nl - 1] == b'\r' {
+                        (nl - 1, Ending::Crlf, nl + 1)
                     } else {
-                        (&rest[..nl], Ending::Lf)
-                    };
-                    lines.push(Line {
-                        content: content.to_vec(),
-                        ending,
-                    });
-                    rest = &rest[nl + 1..];
+                        (nl, Ending::Lf, nl + 1)
+                    }
                 }
-                None => {
-                    lines.push(Line {
-                        content: rest.to_vec(),
-                        ending: Ending::None,
-                    });
-                    rest = &[];
-                }
+                None => (src.len(), Ending::None, src.len()),
+            };
+            if small {
+                doc.slots.push(Slot {
+                    at: start as u32,
+                    len: (end - start) as u32,
+                    ending,
+                    owned: false,
+                });
+            } else {
+                let content = src[start..end].to_vec();
+                doc.push_owned(doc.slots.len(), content, ending);
             }
+            start = next;
         }
-        Document { lines }
+        doc
+    }
+
+    /// Puts an owned line at `index` (replacing the slot there, or appending at the end).
+    fn push_owned(&mut self, index: usize, content: Vec<u8>, ending: Ending) {
+        let slot = Slot {
+            at: self.own.len() as u32,
+            len: 0,
+            ending,
+            owned: true,
+        };
+        self.own.push(content.into_boxed_slice());
+        if index == self.slots.len() {
+            self.slots.push(slot);
+        } else {
+            self.slots[index] = slot;
+        }
+    }
+
+    /// The number of lines.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the document has no lines.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    fn view(&self, slot: &Slot) -> Line<'_> {
+        let content: &[u8] = if slot.owned {
+            &self.own[slot.at as usize]
+        } else {
+            &self.src[slot.at as usize..(slot.at + slot.len) as usize]
+        };
+        Line {
+            content,
+            ending: slot.ending,
+        }
+    }
+
+    /// Line `index` (0-based).
+    ///
+    /// # Panics
+    /// When `index` is out of range.
+    pub fn line(&self, index: usize) -> Line<'_> {
+        self.view(&self.slots[index])
+    }
+
+    /// Every line, in order.
+    pub fn lines(&self) -> impl DoubleEndedIterator<Item = Line<'_>> + ExactSizeIterator + '_ {
+        self.slots.iter().map(|s| self.view(s))
+    }
+
+    /// Writes the document's bytes.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        // Runs of untouched lines are contiguous in the source: write them in one piece.
+        let mut run: Option<(usize, usize)> = None;
+        for slot in &self.slots {
+            if slot.owned {
+                if let Some((a, b)) = run.take() {
+                    out.write_all(&self.src[a..b])?;
+                }
+                out.write_all(&self.own[slot.at as usize])?;
+                out.write_all(slot.ending.as_bytes())?;
+                continue;
+            }
+            let (start, stop) = (
+                slot.at as usize,
+                (slot.at + slot.len) as usize + slot.ending.as_bytes().len(),
+            );
+            run = match run {
+                Some((a, b)) if b == start => Some((a, stop)),
+                Some((a, b)) => {
+                    out.write_all(&self.src[a..b])?;
+                    Some((start, stop))
+                }
+                None => Some((start, stop)),
+            };
+        }
+        if let Some((a, b)) = run {
+            out.write_all(&self.src[a..b])?;
+        }
+        Ok(())
     }
 
     /// The bytes of the document.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let len = self.lines.iter().map(|l| l.content.len() + 2).sum();
-        let mut out = Vec::with_capacity(len);
-        for line in &self.lines {
-            out.extend_from_slice(&line.content);
-            out.extend_from_slice(line.ending.as_bytes());
-        }
+        let mut out = Vec::with_capacity(self.src.len() + 256);
+        // Writing to a Vec cannot fail.
+        let _ = self.write_to(&mut out);
         out
-    }
-
-    /// The lines.
-    pub fn lines(&self) -> &[Line] {
-        &self.lines
     }
 
     /// Refuses files that dbgini must not edit: BOM, NUL bytes, CR-only line endings, no `[Notes]`.
     pub fn check_editable(&self) -> Result<(), IniError> {
         if self
-            .lines
+            .slots
             .first()
-            .is_some_and(|l| l.content.starts_with(b"\xEF\xBB\xBF"))
+            .is_some_and(|_| self.line(0).content.starts_with(b"\xEF\xBB\xBF"))
         {
             return Err(IniError::Bom);
         }
-        if let Some(i) = self.lines.iter().position(|l| l.content.contains(&0)) {
+        if let Some(i) = self.lines().position(|l| l.content.contains(&0)) {
             return Err(IniError::Nul { line: i + 1 });
         }
-        if self.lines.len() == 1
-            && self.lines[0].ending == Ending::None
-            && self.lines[0].content.contains(&b'\r')
+        if self.len() == 1
+            && self.line(0).ending == Ending::None
+            && self.line(0).content.contains(&b'\r')
         {
             return Err(IniError::CrOnly);
         }
-        if self.notes_sections().next().is_none() {
+        if self.notes_sections().is_empty() {
             return Err(IniError::NoNotesSection);
         }
         Ok(())
@@ -253,33 +399,38 @@ impl Document {
 
     /// Index ranges `(header, end)` of every `[Notes]` section: the header line and one past its
     /// last line.
-    fn notes_sections(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let headers: Vec<(usize, bool)> = self
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| match l.kind() {
-                Kind::Section(name) => Some((i, name.eq_ignore_ascii_case(b"Notes"))),
-                _ => None,
-            })
-            .collect();
-        let len = self.lines.len();
-        let sections: Vec<(usize, usize)> = (0..headers.len())
+    fn notes_sections(&self) -> Vec<(usize, usize)> {
+        let mut headers: Vec<(usize, bool)> = Vec::new();
+        for (i, l) in self.lines().enumerate() {
+            // Only lines that start with '[' (after blanks) can be headers: skip the rest cheaply.
+            if l.content.iter().find(|&&b| !is_blank(b)) != Some(&b'[') {
+                continue;
+            }
+            if let Kind::Section(name) = l.kind() {
+                headers.push((i, name.eq_ignore_ascii_case(b"Notes")));
+            }
+        }
+        let len = self.len();
+        (0..headers.len())
             .filter(|&h| headers[h].1)
             .map(|h| (headers[h].0, headers.get(h + 1).map_or(len, |next| next.0)))
-            .collect();
-        sections.into_iter()
+            .collect()
     }
 
     /// Indices of the notes.ini variable lines for `key` (ASCII case-insensitive).
     pub fn find(&self, key: &str) -> Vec<usize> {
         let mut found = Vec::new();
+        let k = key.trim().as_bytes();
         for (start, end) in self.notes_sections() {
             for i in start + 1..end {
-                if self.lines[i]
-                    .key()
-                    .is_some_and(|k| k.eq_ignore_ascii_case(key.as_bytes()))
-                {
+                let line = self.line(i);
+                // A key with '=' or blanks (not a valid notes.ini key) still matches like `kind`.
+                let hit = if k.contains(&b'=') || k.iter().any(|&b| is_blank(b)) {
+                    line.key().is_some_and(|lk| lk.eq_ignore_ascii_case(k))
+                } else {
+                    line.is_key(k)
+                };
+                if hit {
                     found.push(i);
                 }
             }
@@ -301,18 +452,23 @@ impl Document {
 
     /// The value of `key`, when it occurs exactly once.
     pub fn get(&self, key: &str) -> Result<Option<&[u8]>, IniError> {
-        Ok(self.find_unique(key)?.and_then(|i| self.lines[i].value()))
+        Ok(self.find_unique(key)?.and_then(|i| self.line(i).value()))
     }
 
     /// The line ending most lines use (LF when none does).
     pub fn dominant_ending(&self) -> Ending {
-        let crlf = self
-            .lines
-            .iter()
-            .filter(|l| l.ending == Ending::Crlf)
-            .count();
-        let lf = self.lines.iter().filter(|l| l.ending == Ending::Lf).count();
+        let crlf = self.lines().filter(|l| l.ending == Ending::Crlf).count();
+        let lf = self.lines().filter(|l| l.ending == Ending::Lf).count();
         if crlf > lf { Ending::Crlf } else { Ending::Lf }
+    }
+
+    fn own(&mut self, index: usize, content: Vec<u8>, ending: Ending) {
+        self.push_owned(index, content, ending);
+    }
+
+    fn set_ending(&mut self, index: usize, ending: Ending) {
+        let content = self.line(index).content.to_vec();
+        self.own(index, content, ending);
     }
 
     /// Replaces the value of the key line at `index`, keeping the key's spelling and the spacing
@@ -321,15 +477,16 @@ impl Document {
     /// # Panics
     /// When `index` is not a key line: callers find it with [`Document::find`].
     pub fn set_value(&mut self, index: usize, value: &[u8]) {
-        let line = &mut self.lines[index];
+        let line = self.line(index);
         let eq = line
             .content
             .iter()
             .position(|&b| b == b'=')
             .expect("set_value on a key line");
-        let start = line.value_start(eq);
-        line.content.truncate(start);
-        line.content.extend_from_slice(value);
+        let mut content = line.content[..value_start(line.content, eq)].to_vec();
+        content.extend_from_slice(value);
+        let ending = line.ending;
+        self.own(index, content, ending);
     }
 
     /// Adds `Key=value` at the end of the first `[Notes]` section, after its last non-blank line,
@@ -348,22 +505,27 @@ impl Document {
 
     fn insert_line(&mut self, content: Vec<u8>) -> Inserted {
         let ending = self.dominant_ending();
-        let after = match self.notes_sections().next() {
-            Some((header, end)) => (header..end)
+        let after = match self.notes_sections().first() {
+            Some(&(header, end)) => (header..end)
                 .rev()
-                .find(|&i| self.lines[i].kind() != Kind::Blank)
+                .find(|&i| self.line(i).kind() != Kind::Blank)
                 .unwrap_or(header),
-            None => self.lines.len().saturating_sub(1),
+            None => self.len().saturating_sub(1),
         };
         let mut added_ending_before = false;
-        if let Some(prev) = self.lines.get_mut(after)
-            && prev.ending == Ending::None
-        {
-            prev.ending = ending;
+        if after < self.len() && self.line(after).ending == Ending::None {
+            self.set_ending(after, ending);
             added_ending_before = true;
         }
-        let index = (after + 1).min(self.lines.len());
-        self.lines.insert(index, Line { content, ending });
+        let index = (after + 1).min(self.len());
+        self.own.push(content.into_boxed_slice());
+        let slot = Slot {
+            at: (self.own.len() - 1) as u32,
+            len: 0,
+            ending,
+            owned: true,
+        };
+        self.slots.insert(index, slot);
         Inserted {
             index,
             added_ending_before,
@@ -372,32 +534,38 @@ impl Document {
 
     /// Puts a whole raw line back: at `index` (replacing the line there) or, when `index` is
     /// `None`, as a new line at the end of the `[Notes]` section.
-    pub fn restore_line(&mut self, index: Option<usize>, line: Line) {
+    pub fn restore_line(&mut self, index: Option<usize>, content: &[u8], ending: Ending) {
         match index {
-            Some(i) => self.lines[i] = line,
+            Some(i) => self.own(i, content.to_vec(), ending),
             None => {
-                let at = self.insert_line(line.content.clone()).index;
-                if line.ending != Ending::None {
-                    self.lines[at].ending = line.ending;
+                let at = self.insert_line(content.to_vec()).index;
+                if ending != Ending::None {
+                    self.own(at, content.to_vec(), ending);
                 }
             }
         }
     }
 
-    /// Removes the line at `index`.
-    pub fn remove(&mut self, index: usize) -> Line {
-        self.lines.remove(index)
+    /// Removes the line at `index`, returning its content and ending.
+    pub fn remove(&mut self, index: usize) -> (Vec<u8>, Ending) {
+        let line = self.line(index);
+        let taken = (line.content.to_vec(), line.ending);
+        self.slots.remove(index);
+        taken
     }
 
     /// Takes the line ending off the last line, if its content is `content`. Used to undo an
     /// ending dbgini added to a file that had none at the end.
     pub fn strip_final_ending_if(&mut self, content: &[u8]) -> bool {
-        match self.lines.last_mut() {
-            Some(last) if last.content == content && last.ending != Ending::None => {
-                last.ending = Ending::None;
-                true
-            }
-            _ => false,
+        let Some(last) = self.len().checked_sub(1) else {
+            return false;
+        };
+        let line = self.line(last);
+        if line.content == content && line.ending != Ending::None {
+            self.set_ending(last, Ending::None);
+            true
+        } else {
+            false
         }
     }
 }
@@ -445,7 +613,7 @@ mod tests {
     #[test]
     fn key_is_trimmed_and_split_on_first_equals() {
         let d = doc("[Notes]\n  KeyFileName_Owner = CN=Srv/O=Org\n");
-        let line = &d.lines()[1];
+        let line = d.line(1);
         assert_eq!(line.key(), Some(&b"KeyFileName_Owner"[..]));
         assert_eq!(line.value(), Some(&b"CN=Srv/O=Org"[..]));
     }
@@ -453,7 +621,7 @@ mod tests {
     #[test]
     fn comments_sections_and_blank_lines_are_not_keys() {
         let d = doc("[Notes]\n; A=1\n# B=2\n: C=3\n\t \n=novalue\n[Other]\nD=4\n");
-        let kinds: Vec<_> = d.lines().iter().map(|l| l.kind()).collect();
+        let kinds: Vec<_> = d.lines().map(|l| l.kind()).collect();
         assert_eq!(kinds[1], Kind::Comment);
         assert_eq!(kinds[2], Kind::Comment);
         assert_eq!(kinds[3], Kind::Comment);

@@ -106,11 +106,8 @@ impl BaselineLine {
         self.as_line().value().unwrap_or_default().to_vec()
     }
 
-    fn as_line(&self) -> Line {
-        Line {
-            content: self.raw.0.clone(),
-            ending: self.ending,
-        }
+    fn as_line(&self) -> Line<'_> {
+        Line::new(&self.raw.0, self.ending)
     }
 }
 
@@ -252,7 +249,7 @@ pub fn tidy(doc: &mut Document, state: &mut State) -> Result<Vec<KeyChange>, Ini
             continue;
         }
         if let Some(i) = doc.find_unique(&key)?
-            && doc.lines()[i].value().is_some_and(<[u8]>::is_empty)
+            && doc.line(i).value().is_some_and(<[u8]>::is_empty)
         {
             doc.remove(i);
             removed.push(KeyChange {
@@ -381,8 +378,8 @@ pub fn detect_drift(doc: &Document, state: &State) -> Result<Vec<Drift>, IniErro
 ///
 /// With `force`, drifted keys are set to what the leases ask for (or their baseline) anyway;
 /// without it they are left as found and released from every lease.
-pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Result<Plan, IniError> {
-    let mut doc = doc.clone();
+pub fn plan(doc: Document, state: &State, change: Change, force: bool) -> Result<Plan, IniError> {
+    let mut doc = doc;
     let mut leases = state.leases.clone();
     let mut managed = state.managed.clone();
 
@@ -430,8 +427,8 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         {
             Some(m) => m.baseline.clone(),
             None => doc.find_unique(&setting.key)?.map(|i| BaselineLine {
-                raw: Bytes(doc.lines()[i].content.clone()),
-                ending: doc.lines()[i].ending,
+                raw: Bytes(doc.line(i).content.to_vec()),
+                ending: doc.line(i).ending,
                 line: i + 1,
             }),
         };
@@ -450,9 +447,7 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
     let mut state_ending = state.added_final_ending.clone();
     for m in &wanted {
         let index = doc.find_unique(&m.key)?;
-        let current = index
-            .and_then(|i| doc.lines()[i].value())
-            .map(<[u8]>::to_vec);
+        let current = index.and_then(|i| doc.line(i).value()).map(<[u8]>::to_vec);
         if current.as_deref() == Some(m.expected.0.as_slice()) {
             continue;
         }
@@ -461,7 +456,7 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
             None => {
                 let ins = doc.insert(&m.key, &m.expected.0);
                 if ins.added_ending_before {
-                    state_ending = Some(Bytes(doc.lines()[ins.index - 1].content.clone()));
+                    state_ending = Some(Bytes(doc.line(ins.index - 1).content.to_vec()));
                 }
             }
         }
@@ -476,13 +471,13 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         .filter(|m| !wanted.iter().any(|w| w.key.eq_ignore_ascii_case(&m.key)))
     {
         let index = doc.find_unique(&m.key)?;
-        let current = index.and_then(|i| doc.lines()[i].value()).map(lossy);
+        let current = index.and_then(|i| doc.line(i).value()).map(lossy);
         match (&m.baseline, index) {
             (Some(base), _) => {
-                if index.is_some_and(|i| doc.lines()[i] == base.as_line()) {
+                if index.is_some_and(|i| doc.line(i) == base.as_line()) {
                     continue;
                 }
-                doc.restore_line(index, base.as_line());
+                doc.restore_line(index, &base.raw.0, base.ending);
             }
             (None, Some(i)) => {
                 doc.remove(i);
@@ -508,7 +503,7 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         at.extend(doc.find_unique(key)?.map(|i| (i, *key)));
     }
     if !at.windows(2).all(|w| w[0].0 < w[1].0) {
-        let mut taken: Vec<(&str, Line)> = Vec::new();
+        let mut taken: Vec<(&str, (Vec<u8>, Ending))> = Vec::new();
         let mut by_index = at.clone();
         by_index.sort_by_key(|e| std::cmp::Reverse(e.0));
         for (i, key) in by_index {
@@ -516,7 +511,7 @@ pub fn plan(doc: &Document, state: &State, change: Change, force: bool) -> Resul
         }
         for key in &added {
             if let Some((_, line)) = taken.iter().find(|(k, _)| k == key) {
-                doc.reinsert(line.content.clone());
+                doc.reinsert(line.0.clone());
             }
         }
     }
@@ -627,7 +622,7 @@ mod tests {
     }
 
     fn apply(text: &[u8], state: &State, change: Change) -> (Vec<u8>, State) {
-        let p = plan(&Document::parse(text), state, change, false).unwrap();
+        let p = plan(Document::parse(text), state, change, false).unwrap();
         (p.doc.to_bytes(), p.state)
     }
 
@@ -690,7 +685,7 @@ mod tests {
             .unwrap()
             .replace("SMTPDebug=3", "SMTPDebug=7");
         let p = plan(
-            &Document::parse(edited.as_bytes()),
+            Document::parse(edited.as_bytes()),
             &s1,
             Change::Remove(vec!["a".into()]),
             false,
@@ -703,7 +698,7 @@ mod tests {
             b"[Notes]\r\ndebugrouter=1\r\nLog_MailRouting=50\r\nLast=1\r\nSMTPDebug=7\r\n"
         );
         let forced = plan(
-            &Document::parse(edited.as_bytes()),
+            Document::parse(edited.as_bytes()),
             &s1,
             Change::Remove(vec!["a".into()]),
             true,
@@ -719,15 +714,9 @@ mod tests {
         let edited = String::from_utf8(one)
             .unwrap()
             .replace("SMTPDebug=3", "SMTPDebug=0");
-        let p = plan(
-            &Document::parse(edited.as_bytes()),
-            &s1,
-            Change::None,
-            false,
-        )
-        .unwrap();
+        let p = plan(Document::parse(edited.as_bytes()), &s1, Change::None, false).unwrap();
         assert_eq!(p.state.leases[0].released, vec!["SMTPDebug".to_string()]);
-        let again = plan(&p.doc, &p.state, Change::None, false).unwrap();
+        let again = plan(p.doc.clone(), &p.state, Change::None, false).unwrap();
         assert!(again.changes.is_empty() && again.drift.is_empty());
     }
 
@@ -736,7 +725,7 @@ mod tests {
         let a = lease("a", 1, &[("Log_MailRouting", "40", Rule::AtLeast)]);
         let doc = Document::parse(b"[Notes]\nLog_MailRouting=20\nLog_MailRouting=30\n");
         assert!(matches!(
-            plan(&doc, &State::default(), Change::Add(Box::new(a)), false),
+            plan(doc, &State::default(), Change::Add(Box::new(a)), false),
             Err(IniError::Duplicate { .. })
         ));
     }

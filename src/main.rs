@@ -151,6 +151,7 @@ fn context(cli: &Cli) -> Result<Context, Error> {
         },
         confirm_timeout: Duration::from_secs(cli.confirm_timeout),
         temp_dir: std::env::temp_dir(),
+        json: cli.json,
         interactive: {
             use std::io::IsTerminal;
             !cli.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()

@@ -37,43 +37,105 @@ pub struct JsonDiff {
 }
 
 impl JsonDiff {
-    /// Builds the JSON diff of two versions of notes.ini.
-    pub fn new(before: &[u8], after: &[u8], name: &str) -> JsonDiff {
+    /// The JSON diff of two versions of notes.ini, reusing the unified diff already computed. The
+    /// whole texts are included only when `json` (they are as large as the file).
+    pub fn new(unified: &str, before: &[u8], after: &[u8], json: bool) -> JsonDiff {
+        let text = |b: &[u8]| {
+            if json {
+                String::from_utf8_lossy(b).into_owned()
+            } else {
+                String::new()
+            }
+        };
         JsonDiff {
-            unified: unified_diff(before, after, name),
-            before: String::from_utf8_lossy(before).into_owned(),
-            after: String::from_utf8_lossy(after).into_owned(),
+            unified: unified.to_string(),
+            before: text(before),
+            after: text(after),
         }
     }
 }
 
 /// A unified diff (3 lines of context) of two versions of notes.ini, by line content. Empty when
 /// they are equal. Line endings are not shown; bytes that are not UTF-8 are shown as U+FFFD.
+///
+/// Only the part between the common prefix and suffix (plus context) is split into lines and
+/// diffed, so a two-line change in a million-line file costs a byte comparison, not a diff of a
+/// million lines.
 pub fn unified_diff(before: &[u8], after: &[u8], name: &str) -> String {
     if before == after {
         return String::new();
     }
+    const CONTEXT: usize = 3;
+    // The common prefix and suffix, cut back to whole lines.
+    let same = before.iter().zip(after).take_while(|(a, b)| a == b).count();
+    let head = before[..same]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let room = (before.len() - head).min(after.len() - head);
+    let mut tail = before
+        .iter()
+        .rev()
+        .zip(after.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    // The suffix must start a line in both versions.
+    let starts_line = |b: &[u8], i: usize| i == 0 || b[i - 1] == b'\n';
+    while tail > 0
+        && !(starts_line(before, before.len() - tail) && starts_line(after, after.len() - tail))
+    {
+        tail -= 1;
+    }
+    // Context lines on both sides, identical in both versions.
+    let mut from = head;
+    for _ in 0..CONTEXT {
+        match before[..from.saturating_sub(1)]
+            .iter()
+            .rposition(|&b| b == b'\n')
+        {
+            Some(i) if from > 0 => from = i + 1,
+            _ => {
+                from = 0;
+                break;
+            }
+        }
+    }
+    let mut extra = 0;
+    for _ in 0..CONTEXT {
+        let rest = &before[before.len() - tail + extra..];
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => extra += i + 1,
+            None => {
+                extra += rest.len();
+                break;
+            }
+        }
+    }
+    let offset = before[..from].iter().filter(|&&b| b == b'\n').count();
+    let old_mid = &before[from..before.len() - tail + extra];
+    let new_mid = &after[from..after.len() - tail + extra];
+
     let lines = |b: &[u8]| -> Vec<String> {
         Document::parse(b)
             .lines()
-            .iter()
-            .map(|l| String::from_utf8_lossy(&l.content).into_owned())
+            .map(|l| String::from_utf8_lossy(l.content).into_owned())
             .collect()
     };
-    let (old, new) = (lines(before), lines(after));
+    let (old, new) = (lines(old_mid), lines(new_mid));
     let old_refs: Vec<&str> = old.iter().map(String::as_str).collect();
     let new_refs: Vec<&str> = new.iter().map(String::as_str).collect();
     let diff = TextDiff::from_slices(&old_refs, &new_refs);
     let mut out = format!("--- {name}\n+++ {name} (dbgini)\n");
-    for group in diff.grouped_ops(3) {
+    for group in diff.grouped_ops(CONTEXT) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old_r = first.old_range().start..last.old_range().end;
         let new_r = first.new_range().start..last.new_range().end;
         out.push_str(&format!(
             "@@ -{},{} +{},{} @@\n",
-            old_r.start + 1,
+            offset + old_r.start + 1,
             old_r.len(),
-            new_r.start + 1,
+            offset + new_r.start + 1,
             new_r.len()
         ));
         for op in &group {
@@ -144,4 +206,78 @@ pub fn relative(t: Timestamp, now: Timestamp) -> String {
 pub fn bold(s: &str) -> String {
     let style = Style::new().bold();
     format!("{style}{s}{style:#}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn split(b: &[u8]) -> Vec<String> {
+        Document::parse(b)
+            .lines()
+            .map(|l| String::from_utf8_lossy(l.content).into_owned())
+            .collect()
+    }
+
+    /// Applies a unified diff to `old`, checking every context and removed line against it at the
+    /// line numbers the hunk headers give.
+    fn apply(old: &[String], diff: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for line in diff.lines().skip(2) {
+            if let Some(h) = line.strip_prefix("@@ -") {
+                let start: usize = h.split([',', ' ']).next().unwrap().parse().unwrap();
+                while at < start - 1 {
+                    out.push(old[at].clone());
+                    at += 1;
+                }
+            } else if let Some(l) = line.strip_prefix('+') {
+                out.push(l.to_string());
+            } else {
+                let (keep, l) = (line.starts_with(' '), &line[1..]);
+                assert_eq!(
+                    old[at],
+                    l,
+                    "the diff does not match the old text at line {}",
+                    at + 1
+                );
+                if keep {
+                    out.push(l.to_string());
+                }
+                at += 1;
+            }
+        }
+        out.extend(old[at..].iter().cloned());
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn the_diff_turns_the_old_text_into_the_new(
+            lines in proptest::collection::vec("[a-c]{0,2}", 0..40),
+            edits in proptest::collection::vec((0usize..40, "[a-d]{0,2}", 0u8..3), 1..4),
+            crlf in any::<bool>(),
+            final_nl in any::<bool>(),
+        ) {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let join = |v: &[String]| { let mut s = v.join(nl); if final_nl && !v.is_empty() { s.push_str(nl); } s };
+            let mut after = lines.clone();
+            for (at, text, op) in edits {
+                let at = at.min(after.len());
+                match op {
+                    0 => after.insert(at, text),
+                    1 if at < after.len() => { after.remove(at); }
+                    _ if at < after.len() => after[at] = text,
+                    _ => after.push(text),
+                }
+            }
+            let (b, a) = (join(&lines), join(&after));
+            let got = unified_diff(b.as_bytes(), a.as_bytes(), "n");
+            prop_assert_eq!(got.is_empty(), b == a);
+            if !got.is_empty() {
+                prop_assert_eq!(apply(&split(b.as_bytes()), &got), split(a.as_bytes()));
+            }
+        }
+    }
 }

@@ -19,6 +19,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -192,7 +193,7 @@ pub struct Session {
     /// The target.
     pub target: Target,
     /// notes.ini as read.
-    pub bytes: Vec<u8>,
+    pub bytes: crate::ini::Shared,
     /// The committed state.
     pub state: State,
     /// What recovery did, if anything.
@@ -219,7 +220,7 @@ impl Session {
             std::fs::metadata(&target.real).map_err(|e| Error::io("read", &target.real, e))?;
         let perms = atomic::Perms::of(&meta);
         let mut session = Session {
-            bytes: Vec::new(),
+            bytes: Arc::new(Vec::new()),
             state: State::default(),
             recovery: None,
             perms,
@@ -232,7 +233,7 @@ impl Session {
             session.remove_stale_temp_files();
             session.recovery = session.recover()?;
         }
-        session.bytes = read(&session.target.real)?;
+        session.bytes = Arc::new(read(&session.target.real)?);
         session.state = read_state(&session.target.state_file())?;
         Ok(session)
     }
@@ -248,7 +249,7 @@ impl Session {
         self.lock = Some(lock(&self.target, caller, self.perms)?);
         crate::crash::point("after-lock");
         if self.recover()?.is_some()
-            || read(&self.target.real)? != self.bytes
+            || !same_content(&self.target.real, &self.bytes)?
             || read_state(&self.target.state_file())? != self.state
         {
             return Err(Error::StartOver);
@@ -258,7 +259,7 @@ impl Session {
 
     /// Reads notes.ini again (the server wrote it, in console mode).
     pub fn reread(&mut self) -> Result<()> {
-        self.bytes = read(&self.target.real)?;
+        self.bytes = Arc::new(read(&self.target.real)?);
         Ok(())
     }
 
@@ -275,7 +276,7 @@ impl Session {
 
     /// The document as read.
     pub fn doc(&self) -> Document {
-        Document::parse(&self.bytes)
+        Document::from_shared(self.bytes.clone())
     }
 
     fn remove_stale_temp_files(&self) {
@@ -328,6 +329,16 @@ impl Session {
         Ok(Some(outcome))
     }
 
+    fn write_state_relaxed(&self, state: &State) -> Result<()> {
+        let path = self.target.state_file();
+        let text = toml::to_string_pretty(state).map_err(|e| Error::BadState {
+            path: path.clone(),
+            msg: e.to_string(),
+        })?;
+        atomic::write_relaxed(&path, text.as_bytes(), self.perms.private())
+            .map_err(|e| Error::io("write", path, e))
+    }
+
     fn write_state(&self, state: &State) -> Result<()> {
         let path = self.target.state_file();
         let text = toml::to_string_pretty(state).map_err(|e| Error::BadState {
@@ -346,10 +357,12 @@ impl Session {
         &mut self,
         caller: &Caller,
         op: &str,
-        after: &[u8],
+        after: &crate::ini::Shared,
         state: &State,
         mut audit: AuditRecord,
     ) -> Result<()> {
+        let after_arc = after.clone();
+        let after: &[u8] = after;
         if after == self.bytes.as_slice() && state == &self.state {
             return Ok(());
         }
@@ -378,7 +391,7 @@ impl Session {
             crate::crash::point("after-pending");
             let replaced = self.backup(audit.time).and_then(|()| {
                 crate::crash::point("after-backup");
-                if read(real)? != self.bytes {
+                if !same_content(real, &self.bytes)? {
                     return Err(Error::ChangedUnderneath { path: real.clone() });
                 }
                 atomic::write_hooked(real, after, self.perms, &crate::crash::point)
@@ -389,14 +402,16 @@ impl Session {
                 let _ = std::fs::remove_file(&path);
                 return Err(e);
             }
-            self.write_state(state)?;
+            // From here on the pending record recovers everything after a power cut: the state
+            // and the removal of the record need no fsync of their own.
+            self.write_state_relaxed(state)?;
             crate::crash::point("after-state");
-            remove(&path)?;
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
             crate::crash::point("before-done");
         } else {
             self.write_state(state)?;
         }
-        self.bytes = after.to_vec();
+        self.bytes = after_arc;
         self.state = state.clone();
         self.append_audit(&audit)
     }
@@ -417,8 +432,13 @@ impl Session {
             n += 1;
             path = dir.join(format!("{name}.{stamp}-{n:03}"));
         }
-        atomic::write(&path, &self.bytes, self.perms.private())
-            .map_err(|e| Error::io("write backup", &path, e))?;
+        // A hard link keeps the old file's inode, which the replace then leaves to the backup
+        // alone: no copy, no fsync (backups are a convenience; the pending record is the
+        // guarantee). Where links are not possible, a copy.
+        if std::fs::hard_link(&self.target.real, &path).is_err() {
+            atomic::write_relaxed(&path, &self.bytes, self.perms.private())
+                .map_err(|e| Error::io("write backup", &path, e))?;
+        }
         let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|e| Error::io("list", &dir, e))?
             .flatten()
@@ -453,8 +473,8 @@ impl Session {
             atomic::set_perms(&path, self.perms.private())
                 .map_err(|e| Error::io("set the owner of", &path, e))?;
         }
+        // No fsync: a power cut may lose the newest line of the log, never the state.
         f.write_all(line.as_bytes())
-            .and_then(|()| f.sync_data())
             .map_err(|e| Error::io("append to", &path, e))
     }
 }
@@ -487,6 +507,27 @@ fn newest_backup(target: &Target) -> Option<PathBuf> {
         .collect();
     all.sort();
     all.pop()
+}
+
+/// Whether the file at `path` holds exactly `bytes`, compared as it is read (no second copy).
+fn same_content(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let io = |e| Error::io("read", path, e);
+    let mut f = File::open(path).map_err(io)?;
+    if f.metadata().map_err(io)?.len() != bytes.len() as u64 {
+        return Ok(false);
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    let mut at = 0;
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            return Ok(at == bytes.len());
+        }
+        if at + n > bytes.len() || buf[..n] != bytes[at..at + n] {
+            return Ok(false);
+        }
+        at += n;
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

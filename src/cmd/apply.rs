@@ -38,7 +38,7 @@ pub struct Applied {
     /// Key changes, including empty lines tidied away.
     pub changes: Vec<KeyChange>,
     /// notes.ini afterwards (as the server wrote it, in console mode; as planned, in a dry run).
-    pub after: Vec<u8>,
+    pub after: crate::ini::Shared,
 }
 
 impl Context {
@@ -128,17 +128,22 @@ pub fn apply(
         notes: Vec::new(),
         warnings: Vec::new(),
         changes: plan.changes.clone(),
-        after: plan.doc.to_bytes(),
+        after: session.bytes.clone(),
     };
     if force_file && mode == Mode::File && why.contains("runs") {
         out.warnings.push(why.clone());
     }
     if mode == Mode::File {
-        let mut doc = plan.doc.clone();
         let mut state = plan.state.clone();
-        let tidied = lease::tidy(&mut doc, &mut state).map_err(|e| refused(session, e))?;
-        out.changes.extend(tidied);
-        out.after = doc.to_bytes();
+        let after = if state.residue.is_empty() {
+            plan.doc.to_bytes()
+        } else {
+            let mut doc = plan.doc.clone();
+            out.changes
+                .extend(lease::tidy(&mut doc, &mut state).map_err(|e| refused(session, e))?);
+            doc.to_bytes()
+        };
+        out.after = std::sync::Arc::new(after);
         if !dry_run {
             record.changes = out.changes.clone();
             session.commit(&ctx.caller, op, &out.after, &state, record)?;
@@ -153,6 +158,7 @@ pub fn apply(
     }
     out.notes.push(format!("console mode ({why})"));
     if dry_run {
+        out.after = std::sync::Arc::new(plan.doc.to_bytes());
         return Ok(out);
     }
     if plan.changes.is_empty() {

@@ -11,7 +11,7 @@ use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
 pub fn baseline(session: &crate::store::Session) -> Result<Vec<u8>> {
     let all = session.state.leases.iter().map(|l| l.id.clone()).collect();
     Ok(
-        lease::plan(&session.doc(), &session.state, Change::Remove(all), true)
+        lease::plan(session.doc(), &session.state, Change::Remove(all), true)
             .map_err(|e| refused(session, e))?
             .doc
             .to_bytes(),
@@ -29,7 +29,7 @@ pub fn run(ctx: &Context) -> Result<Report> {
         data: colour_diff(&diff),
         json: json!({
             "command": "diff", "changed": !opened.expired.is_empty(), "ini": name,
-            "diff": JsonDiff::new(&baseline, &session.bytes, &name),
+            "diff": JsonDiff::new(&diff, &baseline, &session.bytes, ctx.json),
             "warnings": opened.warnings, "expired": opened.expired_json(),
         }),
         notes: if diff.is_empty() {

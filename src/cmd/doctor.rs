@@ -73,7 +73,7 @@ pub fn lint_document(doc: &Document, managed: &[String]) -> Vec<Finding> {
     }
     let mut in_notes = false;
     let mut keys: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, line) in doc.lines().iter().enumerate() {
+    for (i, line) in doc.lines().enumerate() {
         if !line.content.is_ascii() {
             out.push(finding(
                 Severity::Info,
@@ -112,7 +112,7 @@ pub fn lint_document(doc: &Document, managed: &[String]) -> Vec<Finding> {
         }
     }
     for (_, lines) in keys.iter().filter(|(_, l)| l.len() > 1) {
-        let first = &doc.lines()[lines[0] - 1];
+        let first = doc.line(lines[0] - 1);
         let name = String::from_utf8_lossy(first.key().unwrap_or_default()).into_owned();
         let list = lines
             .iter()

@@ -236,7 +236,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
                 "lease": lease_json(existing),
                 "leases": session.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
                 "expired": expired_json,
-                "changes": [], "drift": [], "diff": JsonDiff::new(&session.bytes, &session.bytes, &name),
+                "changes": [], "drift": [], "diff": JsonDiff::new("", &session.bytes, &session.bytes, ctx.json),
                 "warnings": warnings, "msg": msg,
             }),
             notes,
@@ -270,7 +270,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         extensions: 0,
     };
     let mut plan = lease::plan(
-        &doc,
+        doc,
         &session.state,
         Change::Add(Box::new(lease.clone())),
         false,
@@ -316,7 +316,6 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         }
     }
     let before = session.bytes.clone();
-    let after = plan.doc.to_bytes();
 
     warnings.extend(plan.drift.iter().map(drift_warning));
     warnings.extend(resolved.warnings.iter().cloned());
@@ -326,7 +325,8 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
             .iter()
             .any(|c| c.key.eq_ignore_ascii_case(&s.key))
         {
-            let current = doc
+            let current = plan
+                .doc
                 .get(&s.key)
                 .ok()
                 .flatten()
@@ -347,7 +347,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         ));
     }
 
-    let changed = after != before || plan.state != session.state;
+    let state_changed = plan.state != session.state;
     let mut record = ctx.audit(
         vec![lease.id.clone()],
         plan.changes.clone(),
@@ -366,6 +366,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         args.dry_run,
         args.force,
     )?;
+    let changed = state_changed || applied.after != before;
     notes.extend(applied.notes.iter().cloned());
     warnings.extend(applied.warnings.iter().cloned());
     if !args.dry_run {
@@ -415,7 +416,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
             "leases": plan.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
             "expired": expired_json,
             "changes": applied.changes, "drift": plan.drift,
-            "diff": JsonDiff::new(&before, &applied.after, &name),
+            "diff": JsonDiff::new(&diff, &before, &applied.after, ctx.json),
             "warnings": warnings, "msg": msg,
         }),
         notes,

@@ -64,6 +64,8 @@ pub struct Context {
     pub temp_dir: PathBuf,
     /// Questions may be asked: stdin and stderr are terminals and `--json` is off.
     pub interactive: bool,
+    /// `--json`: reports carry their full JSON (the whole notes.ini text in diffs).
+    pub json: bool,
 }
 
 /// A target opened for a command, with what expiry enforcement did first.
@@ -192,7 +194,7 @@ impl Context {
             .collect();
         let doc = session.doc();
         check_editable(&doc, session)?;
-        let mut plan = lease::plan(&doc, &state, Change::Remove(ids.clone()), false)
+        let mut plan = lease::plan(doc, &state, Change::Remove(ids.clone()), false)
             .map_err(|e| refused(session, e))?;
         for (id, why) in &reasons {
             let l: Vec<Lease> = ended.iter().filter(|l| &l.id == id).cloned().collect();

@@ -80,7 +80,7 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
                     "command": "revert", "changed": !opened.expired.is_empty(), "dry_run": args.dry_run, "ini": name,
                     "reverted": [], "expired": expired,
                     "leases": session.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
-                    "changes": [], "drift": [], "diff": JsonDiff::new(&session.bytes, &session.bytes, &name),
+                    "changes": [], "drift": [], "diff": JsonDiff::new("", &session.bytes, &session.bytes, ctx.json),
                     "warnings": warnings, "msg": msg,
                 }),
                 notes,
@@ -92,13 +92,8 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
 
     let doc = session.doc();
     check_editable(&doc, session)?;
-    let mut plan = lease::plan(
-        &doc,
-        &session.state,
-        Change::Remove(ids.clone()),
-        args.force,
-    )
-    .map_err(|e| refused(session, e))?;
+    let mut plan = lease::plan(doc, &session.state, Change::Remove(ids.clone()), args.force)
+        .map_err(|e| refused(session, e))?;
     let reverted: Vec<crate::lease::Lease> = session
         .state
         .leases
@@ -113,9 +108,8 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
         &format!("reverted by {}@{}", ctx.caller.user, ctx.caller.host),
     );
     let before = session.bytes.clone();
-    let after = plan.doc.to_bytes();
     warnings.extend(plan.drift.iter().map(drift_warning));
-    let changed = after != before || plan.state != session.state;
+    let state_changed = plan.state != session.state;
     let record = ctx.audit(ids.clone(), plan.changes.clone(), plan.drift.clone(), None);
     let refresh: Vec<String> = session
         .state
@@ -135,6 +129,7 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
         args.dry_run,
         args.force,
     )?;
+    let changed = state_changed || applied.after != before;
     notes.extend(applied.notes.iter().cloned());
     warnings.extend(applied.warnings.iter().cloned());
     if !args.dry_run {
@@ -176,7 +171,7 @@ pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
             "mode": mode_name(applied.mode), "console_commands": applied.console_commands,
             "leases": plan.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
             "changes": applied.changes, "drift": plan.drift,
-            "diff": JsonDiff::new(&before, &applied.after, &name),
+            "diff": JsonDiff::new(&diff, &before, &applied.after, ctx.json),
             "warnings": warnings, "msg": msg,
         }),
         notes,

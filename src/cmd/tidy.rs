@@ -30,7 +30,7 @@ pub fn run(args: TidyArgs, ctx: &Context) -> Result<Report> {
     check_editable(&doc, session)?;
     let residue = session.state.residue.clone();
     let plan =
-        lease::plan(&doc, &session.state, Change::None, false).map_err(|e| refused(session, e))?;
+        lease::plan(doc, &session.state, Change::None, false).map_err(|e| refused(session, e))?;
     let before = session.bytes.clone();
     let record = ctx.audit(
         Vec::new(),
@@ -71,7 +71,7 @@ pub fn run(args: TidyArgs, ctx: &Context) -> Result<Report> {
         data: colour_diff(&diff),
         json: json!({
             "command": "tidy", "changed": !applied.changes.is_empty(), "dry_run": args.dry_run, "ini": name,
-            "changes": applied.changes, "diff": JsonDiff::new(&before, &applied.after, &name),
+            "changes": applied.changes, "diff": JsonDiff::new(&diff, &before, &applied.after, ctx.json),
             "warnings": opened.warnings, "msg": msg,
         }),
         notes: opened.notes,
