@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let Ok(on) = lease::plan(
-        &doc,
+        doc,
         &State::default(),
         Change::Add(Box::new(lease())),
         false,
@@ -72,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let off = lease::plan(
-        &on.doc,
+        on.doc,
         &on.state,
         Change::Remove(vec!["fuzz-0001".into()]),
         false,
