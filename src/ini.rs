@@ -213,6 +213,9 @@ pub struct Document {
     src: Shared,
     slots: Vec<Slot>,
     own: Vec<Box<[u8]>>,
+    /// The `[Notes]` section ranges, computed once and again only after a line is inserted or
+    /// removed (every key lookup needs them).
+    sections: std::sync::OnceLock<Vec<(usize, usize)>>,
 }
 
 impl Default for Document {
@@ -250,6 +253,7 @@ impl Document {
             src: src.clone(),
             slots: Vec::with_capacity(src.len() / 32 + 1),
             own: Vec::new(),
+            sections: std::sync::OnceLock::new(),
         };
         // Offsets are 32-bit: a (never seen) notes.ini over 4 GiB keeps its lines as owned copies.
         let small = u32::try_from(src.len()).is_ok();
@@ -400,6 +404,10 @@ impl Document {
     /// Index ranges `(header, end)` of every `[Notes]` section: the header line and one past its
     /// last line.
     fn notes_sections(&self) -> Vec<(usize, usize)> {
+        self.sections.get_or_init(|| self.scan_sections()).clone()
+    }
+
+    fn scan_sections(&self) -> Vec<(usize, usize)> {
         let mut headers: Vec<(usize, bool)> = Vec::new();
         for (i, l) in self.lines().enumerate() {
             // Only lines that start with '[' (after blanks) can be headers: skip the rest cheaply.
@@ -518,6 +526,7 @@ impl Document {
             added_ending_before = true;
         }
         let index = (after + 1).min(self.len());
+        self.sections = std::sync::OnceLock::new();
         self.own.push(content.into_boxed_slice());
         let slot = Slot {
             at: (self.own.len() - 1) as u32,
@@ -551,6 +560,7 @@ impl Document {
         let line = self.line(index);
         let taken = (line.content.to_vec(), line.ending);
         self.slots.remove(index);
+        self.sections = std::sync::OnceLock::new();
         taken
     }
 

@@ -159,8 +159,9 @@ pub struct State {
     /// When dbgini had to give the file's last line an ending, that line's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_final_ending: Option<Bytes>,
-    /// Leases that ended recently, newest last (at most [`ENDED_KEPT`]), for `status` and `bundle`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Leases that ended in this operation. Not part of the state file: a commit appends them to
+    /// the ended-lease log (`ended.jsonl`), which `status` and `bundle` read.
+    #[serde(skip)]
     pub ended: Vec<Ended>,
     /// Keys a console `set config KEY=` left as an empty `KEY=` line, to remove when the server is
     /// down ([`tidy`]).
@@ -262,12 +263,11 @@ pub fn tidy(doc: &mut Document, state: &mut State) -> Result<Vec<KeyChange>, Ini
     Ok(removed)
 }
 
-/// How many ended leases the state remembers.
+/// How many ended leases `status` and `bundle` look back on.
 pub const ENDED_KEPT: usize = 10;
 
 /// A lease that ended, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Ended {
     /// The lease as it was.
     pub lease: Lease,
@@ -277,17 +277,20 @@ pub struct Ended {
     pub reason: String,
 }
 
-/// Records that `leases` ended at `at` for `reason` (oldest records drop out).
+/// Records that `leases` ended at `at` for `reason`, for the commit to log.
 pub fn record_ended(state: &mut State, leases: &[Lease], at: Timestamp, reason: &str) {
     for l in leases {
+        let mut lease = l.clone();
+        // The files and their sizes at enable stay (for `bundle`); the samples are history.
+        if let Some(g) = &mut lease.guard {
+            g.samples.clear();
+        }
         state.ended.push(Ended {
-            lease: l.clone(),
+            lease,
             at,
             reason: reason.to_string(),
         });
     }
-    let excess = state.ended.len().saturating_sub(ENDED_KEPT);
-    state.ended.drain(..excess);
 }
 
 /// Ids of the leases whose expiry has come at `now`.
@@ -530,7 +533,7 @@ pub fn plan(doc: Document, state: &State, change: Change, force: bool) -> Result
         managed: wanted,
         added_final_ending: state_ending,
         residue: state.residue.clone(),
-        ended: state.ended.clone(),
+        ended: Vec::new(),
         clock: state.clock.clone(),
     };
     Ok(Plan {

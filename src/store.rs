@@ -86,6 +86,11 @@ impl Target {
         self.path("audit.jsonl")
     }
 
+    /// `ended.jsonl`: one line per lease that ended, for `status` and `bundle`.
+    pub fn ended_file(&self) -> PathBuf {
+        self.path("ended.jsonl")
+    }
+
     /// `backups/`.
     pub fn backups_dir(&self) -> PathBuf {
         self.path("backups")
@@ -413,6 +418,8 @@ impl Session {
         }
         self.bytes = after_arc;
         self.state = state.clone();
+        self.state.ended.clear();
+        self.append_ended(&state.ended)?;
         self.append_audit(&audit)
     }
 
@@ -463,6 +470,39 @@ impl Session {
             msg: e.to_string(),
         })?;
         line.push('\n');
+        self.append_line(&path, &line)
+    }
+
+    fn append_ended(&self, ended: &[crate::lease::Ended]) -> Result<()> {
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let path = self.target.ended_file();
+        let mut text = String::new();
+        for e in ended {
+            text.push_str(&serde_json::to_string(e).map_err(|err| Error::BadState {
+                path: path.clone(),
+                msg: err.to_string(),
+            })?);
+            text.push('\n');
+        }
+        // History, bounded: past 1 MiB the log keeps only what `status` and `bundle` show.
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 1 << 20) {
+            let mut kept = String::new();
+            for e in read_ended(&self.target) {
+                kept.push_str(&serde_json::to_string(&e).unwrap_or_default());
+                kept.push('\n');
+            }
+            kept.push_str(&text);
+            return atomic::write_relaxed(&path, kept.as_bytes(), self.perms.private())
+                .map_err(|e| Error::io("write", &path, e));
+        }
+        self.append_line(&path, &text)
+    }
+
+    /// Appends to a log beside the state, created with the state's permissions.
+    fn append_line(&self, path: &Path, line: &str) -> Result<()> {
+        let path = path.to_path_buf();
         let mut opts = OpenOptions::new();
         opts.create(true).append(true);
         #[cfg(unix)]
@@ -477,6 +517,19 @@ impl Session {
         f.write_all(line.as_bytes())
             .map_err(|e| Error::io("append to", &path, e))
     }
+}
+
+/// The leases that ended most recently, oldest first (at most [`crate::lease::ENDED_KEPT`]).
+/// Unreadable lines (a log cut short by a crash) are skipped: this is history, not state.
+pub fn read_ended(target: &Target) -> Vec<crate::lease::Ended> {
+    let Ok(text) = std::fs::read_to_string(target.ended_file()) else {
+        return Vec::new();
+    };
+    let all: Vec<crate::lease::Ended> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    all[all.len().saturating_sub(crate::lease::ENDED_KEPT)..].to_vec()
 }
 
 /// Reads the audit log, oldest first.

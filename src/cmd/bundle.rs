@@ -45,7 +45,8 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
     let opened = ctx.open(Enforce::Lenient)?;
     let session = &opened.session;
     let state = &session.state;
-    let ended: Vec<&Lease> = state.ended.iter().rev().map(|e| &e.lease).collect();
+    let ended_log = crate::store::read_ended(&session.target);
+    let ended: Vec<&Lease> = ended_log.iter().rev().map(|e| &e.lease).collect();
     let lease: Lease = match &args.lease {
         Some(w) => find_leases(&state.leases, w)
             .first()

@@ -58,8 +58,11 @@ pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
                         .iter()
                         .map(|w| format!("{}: {w}", path.display())),
                 );
-                if !args.dry_run && opened.session.state.leases.is_empty() {
-                    ctx.register(&opened.session, &mut report.warnings);
+                // A target without leases drops out of the registry.
+                if args.all_targets && !args.dry_run && opened.session.state.leases.is_empty() {
+                    if let Err(e) = ctx.registry.remove(&opened.session.target.real) {
+                        report.warnings.push(format!("{e}; {}", e.help()));
+                    }
                 }
                 results.push(json!({
                     "ini": path, "reverted": ids, "expired": opened.expired_json(),

@@ -285,13 +285,14 @@ impl Context {
         }
     }
 
-    /// Keeps the registry in step with the target after a commit: listed while it has leases.
+    /// Lists a target with leases in the registry (once; a durable write only the first time).
+    /// Targets without leases are dropped by `expire --all-targets`, not here, so re-enabling a
+    /// profile does not pay for the registry again.
     pub fn register(&self, session: &Session, warnings: &mut Vec<String>) {
-        let result = if session.state.leases.is_empty() {
-            self.registry.remove(&session.target.real)
-        } else {
-            self.registry.add(&session.target.real)
-        };
+        if session.state.leases.is_empty() {
+            return;
+        }
+        let result = self.registry.add(&session.target.real);
         if let Err(e) = result {
             warnings.push(format!(
                 "{e}; `dbgini expire --all-targets` (the timer) will not see this notes.ini, but any dbgini command run on it still ends its expired leases"

@@ -106,9 +106,10 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
             out.push_str(&format!("    {}: {before} -> {now_v}\n", m.key));
         }
     }
-    if !state.ended.is_empty() {
+    let ended = crate::store::read_ended(&session.target);
+    if !ended.is_empty() {
         out.push_str(&format!("{}\n", bold("recently ended:")));
-        for e in state.ended.iter().rev() {
+        for e in ended.iter().rev() {
             out.push_str(&format!(
                 "    {} ({}) at {}: {}\n",
                 e.lease.id,
@@ -141,7 +142,7 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
             "overdue": state.leases.iter().filter(|l| l.expires <= now).map(|l| l.id.clone()).collect::<Vec<_>>(),
             "expired": opened.expired_json(),
             "managed": managed, "drift": drift, "warnings": opened.warnings,
-            "ended": state.ended.iter().map(|e| json!({
+            "ended": ended.iter().map(|e| json!({
                 "id": e.lease.id, "profile": e.lease.profile, "at": e.at.to_string(), "reason": e.reason,
             })).collect::<Vec<_>>(),
         }),

@@ -48,8 +48,8 @@ fn pass(ctx: &Context, all: bool) -> Option<Timestamp> {
                     log(&format!("{}: warning: {w}", path.display()));
                 }
                 if all && o.session.state.leases.is_empty() {
-                    let mut ignored = Vec::new();
-                    ctx.register(&o.session, &mut ignored);
+                    // A target without leases drops out of the registry; failing that is harmless.
+                    let _ = ctx.registry.remove(&o.session.target.real);
                 }
                 let soonest = o.session.state.leases.iter().map(|l| l.expires).min();
                 next = match (next, soonest) {
