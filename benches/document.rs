@@ -1,6 +1,9 @@
 //! Parse, edit and serialise notes.ini documents of 100, 10,000 and 1,000,000 lines, and the
 //! enable/revert plan on them. `cargo bench --bench document`.
 
+// Benchmarks set up their inputs and fail loudly.
+#![allow(clippy::unwrap_used)]
+
 use dbgini::ini::Document;
 use dbgini::lease::{self, Change, Lease, State};
 use dbgini::profile::{Rule, Setting};

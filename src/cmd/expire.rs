@@ -59,10 +59,12 @@ pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
                         .map(|w| format!("{}: {w}", path.display())),
                 );
                 // A target without leases drops out of the registry.
-                if args.all_targets && !args.dry_run && opened.session.state.leases.is_empty() {
-                    if let Err(e) = ctx.registry.remove(&opened.session.target.real) {
-                        report.warnings.push(format!("{e}; {}", e.help()));
-                    }
+                if args.all_targets
+                    && !args.dry_run
+                    && opened.session.state.leases.is_empty()
+                    && let Err(e) = ctx.registry.remove(&opened.session.target.real)
+                {
+                    report.warnings.push(format!("{e}; {}", e.help()));
                 }
                 results.push(json!({
                     "ini": path, "reverted": ids, "expired": opened.expired_json(),
