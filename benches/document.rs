@@ -34,32 +34,16 @@ fn lease() -> Lease {
         rule,
     };
     let t = jiff::Timestamp::from_second(1_800_000_000).unwrap();
-    Lease {
-        id: "router-0001".into(),
-        profile: "router".into(),
-        params: Default::default(),
-        overrides: vec![],
-        settings: vec![
-            s("DebugRouter", "3", Rule::Bits),
-            s("Log_MailRouting", "40", Rule::AtLeast),
-            s(
-                "debug_outfile",
-                "/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt",
-                Rule::IfAbsent,
-            ),
-        ],
-        created: t,
-        expires: t,
-        reason: None,
-        user: "u".into(),
-        host: "h".into(),
-        released: vec![],
-        max_duration: None,
-        refresh: vec![],
-        guard: None,
-        content_capture: false,
-        extensions: 0,
-    }
+    let settings = vec![
+        s("DebugRouter", "3", Rule::Bits),
+        s("Log_MailRouting", "40", Rule::AtLeast),
+        s(
+            "debug_outfile",
+            "/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt",
+            Rule::IfAbsent,
+        ),
+    ];
+    Lease::new("router-0001", "router", settings, t, t)
 }
 
 #[divan::bench(args = SIZES)]

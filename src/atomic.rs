@@ -59,28 +59,19 @@ impl Perms {
     }
 }
 
-/// Replaces `path` with `bytes` atomically, with the given mode and owner.
+/// Replaces `path` with `bytes` atomically, with the given mode and owner, durably.
 ///
 /// The temp file is created exclusively with a random name (never a predictable one), so nobody
 /// can plant it in advance. On any error the temp file is removed and `path` is untouched.
 pub fn write(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
-    write_hooked(path, bytes, perms, &|_| {})
+    replace(path, bytes, perms, true, &|_| {})
 }
 
 /// [`write()`] without fsync: atomic for every reader and against a killed process, but not
 /// durable across a power cut. For files whose loss a durable record already covers (the state
 /// after a notes.ini replace: the pending record recovers it).
 pub fn write_relaxed(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let prefix = temp_prefix(path.file_name().unwrap_or_default());
-    let mut tmp = tempfile::Builder::new().prefix(&prefix).tempfile_in(dir)?;
-    tmp.as_file_mut().write_all(bytes)?;
-    set_perms(tmp.path(), perms)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    replace(path, bytes, perms, false, &|_| {})
 }
 
 /// [`write()`], calling `hook` with `"after-temp-write"` once the temp file is durable and with
@@ -91,6 +82,16 @@ pub fn write_hooked(
     perms: Perms,
     hook: &dyn Fn(&str),
 ) -> std::io::Result<()> {
+    replace(path, bytes, perms, true, hook)
+}
+
+fn replace(
+    path: &Path,
+    bytes: &[u8],
+    perms: Perms,
+    durable: bool,
+    hook: &dyn Fn(&str),
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -99,11 +100,13 @@ pub fn write_hooked(
     let mut tmp = tempfile::Builder::new().prefix(&prefix).tempfile_in(dir)?;
     tmp.as_file_mut().write_all(bytes)?;
     set_perms(tmp.path(), perms)?;
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     hook("after-temp-write");
     tmp.persist(path).map_err(|e| e.error)?;
     hook("after-rename");
-    sync_dir(dir)
+    if durable { sync_dir(dir) } else { Ok(()) }
 }
 
 /// Gives `path` the mode and owner of `perms` (the owner only where it differs, so a non-root

@@ -75,6 +75,34 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Lease {
+    /// A lease of `settings` from `created` to `expires`; every other field empty.
+    pub fn new(
+        id: &str,
+        profile: &str,
+        settings: Vec<Setting>,
+        created: Timestamp,
+        expires: Timestamp,
+    ) -> Lease {
+        Lease {
+            id: id.into(),
+            profile: profile.into(),
+            params: Default::default(),
+            overrides: Vec::new(),
+            settings,
+            created,
+            expires,
+            reason: None,
+            user: String::new(),
+            host: String::new(),
+            released: Vec::new(),
+            max_duration: None,
+            refresh: Vec::new(),
+            guard: None,
+            content_capture: false,
+            extensions: 0,
+        }
+    }
+
     /// The settings this lease still manages.
     pub fn active_settings(&self) -> impl Iterator<Item = &Setting> {
         self.settings
@@ -565,31 +593,15 @@ mod tests {
     use crate::profile::Rule;
 
     fn lease(id: &str, secs: i64, settings: &[(&str, &str, Rule)]) -> Lease {
-        Lease {
-            id: id.into(),
-            profile: id.into(),
-            params: Default::default(),
-            overrides: vec![],
-            settings: settings
-                .iter()
-                .map(|(k, v, r)| Setting {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                    rule: *r,
-                })
-                .collect(),
-            created: Timestamp::from_second(secs).unwrap(),
-            expires: Timestamp::from_second(secs + 3600).unwrap(),
-            reason: None,
-            user: "u".into(),
-            host: "h".into(),
-            released: vec![],
-            max_duration: None,
-            refresh: vec![],
-            guard: None,
-            content_capture: false,
-            extensions: 0,
-        }
+        let settings = settings
+            .iter()
+            .map(|(k, v, r)| Setting {
+                key: k.to_string(),
+                value: v.to_string(),
+                rule: *r,
+            })
+            .collect();
+        Lease::new(id, id, settings, ts(secs), ts(secs + 3600))
     }
 
     fn ts(s: i64) -> Timestamp {

@@ -334,24 +334,26 @@ impl Session {
         Ok(Some(outcome))
     }
 
-    fn write_state_relaxed(&self, state: &State) -> Result<()> {
-        let path = self.target.state_file();
-        let text = toml::to_string_pretty(state).map_err(|e| Error::BadState {
-            path: path.clone(),
-            msg: e.to_string(),
-        })?;
-        atomic::write_relaxed(&path, text.as_bytes(), self.perms.private())
-            .map_err(|e| Error::io("write", path, e))
+    fn write_state(&self, state: &State) -> Result<()> {
+        self.write_state_as(state, true)
     }
 
-    fn write_state(&self, state: &State) -> Result<()> {
+    fn write_state_relaxed(&self, state: &State) -> Result<()> {
+        self.write_state_as(state, false)
+    }
+
+    fn write_state_as(&self, state: &State, durable: bool) -> Result<()> {
         let path = self.target.state_file();
         let text = toml::to_string_pretty(state).map_err(|e| Error::BadState {
             path: path.clone(),
             msg: e.to_string(),
         })?;
-        atomic::write(&path, text.as_bytes(), self.perms.private())
-            .map_err(|e| Error::io("write", path, e))
+        let write = if durable {
+            atomic::write
+        } else {
+            atomic::write_relaxed
+        };
+        write(&path, text.as_bytes(), self.perms.private()).map_err(|e| Error::io("write", path, e))
     }
 
     /// Makes `after` and `state` durable, in the order that recovery relies on, and appends

@@ -15,29 +15,13 @@ fn lease() -> Lease {
         rule,
     };
     let t = jiff::Timestamp::from_second(1_800_000_000).unwrap();
-    Lease {
-        id: "fuzz-0001".into(),
-        profile: "fuzz".into(),
-        params: Default::default(),
-        overrides: vec![],
-        settings: vec![
-            s("DebugRouter", "3", Rule::Bits),
-            s("Log_MailRouting", "40", Rule::AtLeast),
-            s("debug_outfile", "/d/out.txt", Rule::IfAbsent),
-            s("SMTPDebug", "2", Rule::Set),
-        ],
-        created: t,
-        expires: t,
-        reason: None,
-        user: "u".into(),
-        host: "h".into(),
-        released: vec![],
-        max_duration: None,
-        refresh: vec![],
-        guard: None,
-        content_capture: false,
-        extensions: 0,
-    }
+    let settings = vec![
+        s("DebugRouter", "3", Rule::Bits),
+        s("Log_MailRouting", "40", Rule::AtLeast),
+        s("debug_outfile", "/d/out.txt", Rule::IfAbsent),
+        s("SMTPDebug", "2", Rule::Set),
+    ];
+    Lease::new("fuzz-0001", "fuzz", settings, t, t)
 }
 
 fuzz_target!(|data: &[u8]| {

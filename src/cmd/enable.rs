@@ -155,11 +155,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     let opts = validate(&args)?;
     let found = ctx.catalog.find(&args.profile)?;
     let profile = &found.profile;
-    let enforce = if args.dry_run {
-        Enforce::DryRun
-    } else {
-        Enforce::Strict
-    };
+    let enforce = Enforce::unless(args.dry_run);
     let mut opened = ctx.open(enforce)?;
     let now = ctx.now(&opened.session);
     let expired_json = opened.expired_json();
@@ -245,29 +241,29 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         });
     }
 
+    let expires = now
+        .checked_add(duration)
+        .map_err(|e| Error::invalid(format!("--for: {e}"), "choose a shorter duration"))?;
     let mut lease = Lease {
-        id: new_id(&profile.name, &session.state.leases),
-        profile: profile.name.clone(),
         params: opts.params.clone(),
         overrides: opts
             .overrides
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect(),
-        settings: resolved.settings.clone(),
-        created: now,
-        expires: now
-            .checked_add(duration)
-            .map_err(|e| Error::invalid(format!("--for: {e}"), "choose a shorter duration"))?,
         reason: args.reason.clone(),
         user: ctx.caller.user.clone(),
         host: ctx.caller.host.clone(),
-        released: Vec::new(),
         max_duration: Some(max.min(ctx.max_duration)),
         refresh: profile.refresh.clone(),
-        guard: None,
         content_capture: !capturing.is_empty(),
-        extensions: 0,
+        ..Lease::new(
+            &new_id(&profile.name, &session.state.leases),
+            &profile.name,
+            resolved.settings.clone(),
+            now,
+            expires,
+        )
     };
     let mut plan = lease::plan(
         doc,

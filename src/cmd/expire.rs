@@ -20,11 +20,7 @@ pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
     } else {
         vec![ctx.target()?.ini]
     };
-    let enforce = if args.dry_run {
-        Enforce::DryRun
-    } else {
-        Enforce::Strict
-    };
+    let enforce = Enforce::unless(args.dry_run);
     let mut report = Report::default();
     let mut results = Vec::new();
     let mut reverted = 0;

@@ -98,6 +98,17 @@ pub enum Enforce {
     DryRun,
 }
 
+impl Enforce {
+    /// `DryRun` with `--dry-run`, else `Strict`: what a changing command asks for.
+    pub fn unless(dry_run: bool) -> Enforce {
+        if dry_run {
+            Enforce::DryRun
+        } else {
+            Enforce::Strict
+        }
+    }
+}
+
 impl Context {
     /// The target, or the error that says how to name one.
     pub fn target(&self) -> Result<Target> {

@@ -59,11 +59,7 @@ fn select(
 
 /// Runs `revert`.
 pub fn run(args: RevertArgs, ctx: &Context) -> Result<Report> {
-    let enforce = if args.dry_run {
-        Enforce::DryRun
-    } else {
-        Enforce::Strict
-    };
+    let enforce = Enforce::unless(args.dry_run);
     let mut opened = ctx.open(enforce)?;
     let now = ctx.now(&opened.session);
     let mut notes = std::mem::take(&mut opened.notes);

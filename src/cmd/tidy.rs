@@ -13,11 +13,7 @@ use crate::output::{JsonDiff, Report, colour_diff, unified_diff};
 
 /// Runs `tidy`.
 pub fn run(args: TidyArgs, ctx: &Context) -> Result<Report> {
-    let enforce = if args.dry_run {
-        Enforce::DryRun
-    } else {
-        Enforce::Strict
-    };
+    let enforce = Enforce::unless(args.dry_run);
     let mut opened = ctx.open(enforce)?;
     let session = &mut opened.session;
     if ctx.mode_for(session, args.force)?.0 == Mode::Console {

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::util::{Env, corpus_file, stderr, stdout};
+use crate::util::{Env, Tmpfs, corpus_file, stderr, stdout};
 
 /// A server notes.ini whose `Directory=` is the test's own data directory, with its log directory.
 fn server(support_dir: bool) -> (Env, Vec<u8>, PathBuf) {
@@ -289,34 +289,14 @@ fn bundle_refuses_captured_content_without_consent() {
     assert!(out.status.success() && archive.exists(), "{}", stderr(&out));
 }
 
-/// A small tmpfs, unmounted on drop.
-struct Tmpfs(PathBuf);
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_file_system_reverts_the_lease_early_on_a_real_tmpfs() {
     let env = Env::new(b"");
     let mnt = env.dir.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-        .arg(&mnt)
-        .output();
-    let ok = mounted.as_ref().is_ok_and(|o| o.status.success());
-    if !ok {
-        let why = mounted.map_or_else(|e| e.to_string(), |o| stderr(&o));
-        eprintln!(
-            "skipped: cannot mount a tmpfs here ({}); the floor is unit-tested in src/guard.rs",
-            why.trim()
-        );
+    let Some(_fs) = Tmpfs::mount(&mnt, "1m") else {
         return;
-    }
-    let _guard = Tmpfs(mnt.clone());
+    };
     std::fs::create_dir(mnt.join("IBM_TECHNICAL_SUPPORT")).unwrap();
     let ini = mnt.join("notes.ini");
     let text = String::from_utf8(corpus_file("quirks/prod-linux.ini")).unwrap();

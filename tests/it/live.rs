@@ -15,12 +15,22 @@ impl StandIn {
         std::fs::create_dir_all(&bin).unwrap();
         let server = bin.join("server");
         std::fs::copy("/bin/sleep", &server).unwrap();
-        let child = Command::new(&server)
-            .arg("600")
-            .current_dir(env.ini.parent().unwrap())
-            .spawn()
-            .unwrap();
-        StandIn(child)
+        // Another test thread's fork may still hold the fresh copy open for writing, and exec
+        // then fails with "text file busy" (ETXTBSY) until that child execs: retry that error only.
+        for _ in 0..200 {
+            match Command::new(&server)
+                .arg("600")
+                .current_dir(env.ini.parent().unwrap())
+                .spawn()
+            {
+                Ok(child) => return StandIn(child),
+                Err(e) if e.raw_os_error() == Some(26) => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                Err(e) => panic!("cannot start the stand-in server: {e}"),
+            }
+        }
+        panic!("the stand-in server stayed busy")
     }
 }
 

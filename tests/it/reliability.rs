@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{Env, corpus_file, stderr, stdout};
+use crate::util::{Env, Tmpfs, corpus_file, is_root, stderr, stdout};
 
 fn prod() -> Vec<u8> {
     corpus_file("quirks/prod-linux.ini")
@@ -134,41 +134,6 @@ fn concurrent_writers_on_one_file_lose_nothing() {
     }
     hashes.clear();
     assert_eq!(env.json(&["status"], 0)["leases"], serde_json::json!([]));
-}
-
-/// A tmpfs of `size`, unmounted on drop; `None` (with the reason printed) where mounting fails.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(at).unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .output();
-        match out {
-            Ok(o) if o.status.success() => Some(Tmpfs(at.to_path_buf())),
-            other => {
-                let why = other.map_or_else(|e| e.to_string(), |o| stderr(&o));
-                assert!(
-                    std::env::var_os("CI").is_none() || !is_root(),
-                    "mounting a tmpfs failed in CI as root: {why}"
-                );
-                eprintln!("skipped: cannot mount a tmpfs here ({})", why.trim());
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-fn is_root() -> bool {
-    std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0
 }
 
 fn fill(dir: &Path) {
