@@ -105,16 +105,16 @@ Made by `benches/compare.sh` on {datetime.datetime.now(datetime.timezone.utc):%Y
 - dbgini / floor: **{d/fl:.2f}x** (target at most 2x): {ok(d/fl <= 2)}
 - crudini / dbgini: **{c/d:.1f}x** faster than crudini (target at least 15x): {ok(c/d >= 15)}
 
-Each dbgini write fsyncs the pending record and notes.ini (each with its directory): the two
-guarantees of the core issue (original values durable before the file changes; the file whole-old
-or whole-new). The floor fsyncs only notes.ini, so on a disk where fsync dominates dbgini costs
-about twice the floor by design, and no less. The state written after the replace, the pending
+Each dbgini write syncs the pending record (in place, one `fdatasync`) and notes.ini (temp file,
+rename, directory): the two guarantees of the core issue (original values durable before the file
+changes; the file whole-old or whole-new). The floor syncs only notes.ini: three syncs against two
+per replacement. The state written after the replace, the pending
 record's removal, the backup (a hard link) and the audit and ended-lease logs take no fsync of
 their own: the pending record recovers them.
 
 Timings on a shared virtual machine vary from run to run (here the floor alone by up to 30%): on
-the machine above, five runs of 30 to 60 iterations gave dbgini/floor ratios between 1.6x and
-2.2x. Run the script several times before reading much into one ratio.
+the machine above, runs of 40 iterations gave dbgini/floor ratios between 1.6x and 2.4x. Run the
+script several times before reading much into one ratio.
 
 ## Other targets
 

@@ -7,12 +7,12 @@
 //! |---|---|
 //! | `lock` | held exclusively while a command works on the target; says who holds it |
 //! | `state.toml` | active leases and managed keys ([`crate::lease::State`]) |
-//! | `pending.toml` | written before notes.ini changes, removed after: what recovery needs |
+//! | `pending` | the intent record: written (in place, checksummed) before notes.ini changes, emptied after: what recovery needs |
 //! | `backups/` | the last [`BACKUPS_KEPT`] versions of notes.ini before dbgini changed it |
 //! | `audit.jsonl` | one JSON line per write |
 //!
 //! A write ([`Session::commit`]) goes: pending record (durable) -> backup -> check the file did not
-//! change since it was read -> atomic replace -> state -> remove pending. Whatever point a crash
+//! change since it was read -> atomic replace -> state -> empty the pending record. Whatever point a crash
 //! stops it at, the next [`Session::open`] finds notes.ini either whole-old or whole-new and makes
 //! the state agree (see [`Recovery`]).
 
@@ -76,9 +76,9 @@ impl Target {
         self.path("state.toml")
     }
 
-    /// `pending.toml`.
+    /// `pending`: the intent record, overwritten in place (see [`Session::commit`]).
     pub fn pending_file(&self) -> PathBuf {
-        self.path("pending.toml")
+        self.path("pending")
     }
 
     /// `audit.jsonl`.
@@ -135,6 +135,9 @@ pub enum Recovery {
     Finished(String),
     /// notes.ini had not been replaced: the pending record was dropped.
     Discarded(String),
+    /// The pending record itself was cut short (a crash while writing it, so before notes.ini
+    /// changed): it was dropped.
+    Torn,
 }
 
 impl Recovery {
@@ -147,6 +150,7 @@ impl Recovery {
             Recovery::Discarded(op) => format!(
                 "an earlier `dbgini {op}` was interrupted before it changed notes.ini; it was discarded and notes.ini is as it was"
             ),
+            Recovery::Torn => "an earlier dbgini was interrupted while it recorded what it was about to do, before it changed notes.ini; the record was discarded".into(),
         }
     }
 }
@@ -307,10 +311,13 @@ impl Session {
 
     fn recover(&self) -> Result<Option<Recovery>> {
         let path = self.target.pending_file();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("read", &path, e)),
+        let text = match read_pending(&path)? {
+            Framed::Empty => return Ok(None),
+            Framed::Torn => {
+                self.clear_pending()?;
+                return Ok(Some(Recovery::Torn));
+            }
+            Framed::Valid(t) => t,
         };
         let pending: Pending = toml::from_str(&text).map_err(|e| Error::BadState {
             path: path.clone(),
@@ -330,8 +337,50 @@ impl Session {
                 backup: newest_backup(&self.target),
             });
         };
-        remove(&path)?;
+        self.clear_pending()?;
         Ok(Some(outcome))
+    }
+
+    /// Writes the pending record in place and makes it durable: one `fdatasync`, and a directory
+    /// sync only the first time the file is created (no temp file, no rename). A crash while
+    /// writing leaves a record whose checksum fails: it predates any change to notes.ini.
+    fn write_pending(&self, body: &str) -> Result<()> {
+        let path = self.target.pending_file();
+        let record = format!(
+            "{PENDING_MAGIC} {} {}\n{body}",
+            body.len(),
+            sha256(body.as_bytes())
+        );
+        let existed = path.exists();
+        let io = |e| Error::io("write", &path, e);
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        if !existed {
+            atomic::set_perms(&path, self.perms.private()).map_err(io)?;
+        }
+        f.rewind().map_err(io)?;
+        f.write_all(record.as_bytes()).map_err(io)?;
+        f.set_len(record.len() as u64).map_err(io)?;
+        f.sync_data().map_err(io)?;
+        if !existed {
+            atomic::sync_dir(&self.target.state_dir).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Empties the pending record. No fsync: should the emptying be lost in a power cut, the
+    /// record is resolved again by the hashes of notes.ini.
+    fn clear_pending(&self) -> Result<()> {
+        let path = self.target.pending_file();
+        match OpenOptions::new().write(true).open(&path) {
+            Ok(f) => f.set_len(0).map_err(|e| Error::io("clear", &path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("clear", &path, e)),
+        }
     }
 
     fn write_state(&self, state: &State) -> Result<()> {
@@ -393,8 +442,7 @@ impl Session {
                 path: path.clone(),
                 msg: e.to_string(),
             })?;
-            atomic::write(&path, text.as_bytes(), self.perms.private())
-                .map_err(|e| Error::io("write", &path, e))?;
+            self.write_pending(&text)?;
             crate::crash::point("after-pending");
             let replaced = self.backup(audit.time).and_then(|()| {
                 crate::crash::point("after-backup");
@@ -406,14 +454,14 @@ impl Session {
             });
             if let Err(e) = replaced {
                 // notes.ini is unchanged: the pending record is void.
-                let _ = std::fs::remove_file(&path);
+                let _ = self.clear_pending();
                 return Err(e);
             }
             // From here on the pending record recovers everything after a power cut: the state
             // and the removal of the record need no fsync of their own.
             self.write_state_relaxed(state)?;
             crate::crash::point("after-state");
-            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+            self.clear_pending()?;
             crate::crash::point("before-done");
         } else {
             self.write_state(state)?;
@@ -564,6 +612,50 @@ fn newest_backup(target: &Target) -> Option<PathBuf> {
     all.pop()
 }
 
+/// The first line of a pending record: `dbgini-pending 1 <body length> <sha256 of the body>`.
+const PENDING_MAGIC: &str = "dbgini-pending 1";
+
+/// A pending record as read.
+enum Framed {
+    /// No record (no file, or emptied).
+    Empty,
+    /// A whole record's body.
+    Valid(String),
+    /// A record cut short or damaged.
+    Torn,
+}
+
+fn read_pending(path: &Path) -> Result<Framed> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Framed::Empty),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    if bytes.is_empty() {
+        return Ok(Framed::Empty);
+    }
+    let Some(nl) = bytes.iter().position(|&b| b == b'\n') else {
+        return Ok(Framed::Torn);
+    };
+    let header = String::from_utf8_lossy(&bytes[..nl]);
+    let mut words = header.rsplitn(3, ' ');
+    let (hash, len, magic) = (words.next(), words.next(), words.next());
+    let body = &bytes[nl + 1..];
+    match (magic, len.and_then(|l| l.parse::<usize>().ok()), hash) {
+        (Some(PENDING_MAGIC), Some(len), Some(hash))
+            if body.len() == len && sha256(body) == hash =>
+        {
+            Ok(String::from_utf8(body.to_vec()).map_or(Framed::Torn, Framed::Valid))
+        }
+        _ => Ok(Framed::Torn),
+    }
+}
+
+/// Whether a target has a pending record (an interrupted operation), for `doctor`.
+pub fn has_pending(target: &Target) -> bool {
+    std::fs::metadata(target.pending_file()).is_ok_and(|m| m.len() > 0)
+}
+
 /// Whether the file at `path` holds exactly `bytes`, compared as it is read (no second copy).
 fn same_content(path: &Path, bytes: &[u8]) -> Result<bool> {
     let io = |e| Error::io("read", path, e);
@@ -587,12 +679,6 @@ fn same_content(path: &Path, bytes: &[u8]) -> Result<bool> {
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io("read", path, e))
-}
-
-fn remove(path: &Path) -> Result<()> {
-    std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
-    atomic::sync_dir(path.parent().unwrap_or(Path::new(".")))
-        .map_err(|e| Error::io("sync", path, e))
 }
 
 /// Reads a target's committed state without locking or recovering (for `doctor`).

@@ -154,7 +154,7 @@ pub fn run(ctx: &Context) -> Result<Report> {
         .collect();
     findings.extend(lint_document(&doc, &managed));
     check_outfile(&doc, &target, &mut findings);
-    if target.pending_file().exists() {
+    if crate::store::has_pending(&target) {
         findings.push(finding(
             Severity::Warning,
             "pending",

@@ -178,8 +178,31 @@ fn a_file_changed_after_an_interrupted_write_stops_with_an_explanation() {
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(
-        err.contains("was interrupted") && err.contains("pending.toml") && err.contains("backup"),
+        err.contains("was interrupted")
+            && err.contains(".dbgini/notes.ini/pending")
+            && err.contains("backup"),
         "{err}"
     );
     assert!(env.snapshot() == before);
+}
+
+#[test]
+fn a_torn_pending_record_is_discarded_with_a_note() {
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    env.ok(&["enable", "router"]);
+    let enabled = env.bytes();
+    // A crash while the record was being written leaves a record whose checksum fails.
+    let pending = env.ini.parent().unwrap().join(".dbgini/notes.ini/pending");
+    std::fs::write(&pending, "dbgini-pending 1 999 0123\nop = \"enable\"\nstar").unwrap();
+    let out = env.ok(&["status"]);
+    assert!(
+        stderr(&out).contains("the record was discarded"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::metadata(&pending).unwrap().len(), 0);
+    assert!(env.bytes() == enabled);
+    env.ok(&["revert"]);
+    assert!(env.bytes() == original);
 }

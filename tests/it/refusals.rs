@@ -331,12 +331,10 @@ fn a_file_written_by_someone_else_mid_operation_is_never_overwritten() {
     expect.extend_from_slice(b"; written by another program\n");
     assert!(env.bytes() == expect, "the other writer's change was lost");
     assert_eq!(env.json(&["status"], 0)["leases"], serde_json::json!([]));
+    let pending = env.ini.parent().unwrap().join(".dbgini/notes.ini/pending");
     assert!(
-        !env.ini
-            .parent()
-            .unwrap()
-            .join(".dbgini/notes.ini/pending.toml")
-            .exists()
+        std::fs::metadata(&pending).map_or(true, |m| m.len() == 0),
+        "the pending record was not cleared"
     );
 }
 

@@ -554,24 +554,6 @@ fn hostile_profiles_flags_and_state_change_nothing() {
             3,
             "newer dbgini",
         ),
-        (
-            "garbage pending record",
-            |e| {
-                enable_then(e, |t| t.to_string());
-                std::fs::write(
-                    e.ini
-                        .parent()
-                        .unwrap()
-                        .join(".dbgini/notes.ini/pending.toml"),
-                    "op = 3",
-                )
-                .unwrap();
-                Vec::new()
-            },
-            vec!["status"],
-            3,
-            "pending.toml",
-        ),
     ];
     assert!(cases.len() + 22 >= 40, "fewer than 40 hostile cases in all");
     for (name, setup, args, code, says) in cases {
