@@ -113,7 +113,7 @@ record's removal, the backup (a hard link) and the audit and ended-lease logs ta
 their own: the pending record recovers them.
 
 Timings on a shared virtual machine vary from run to run (here the floor alone by up to 30%): on
-the machine above, runs of 40 iterations gave dbgini/floor ratios between 1.6x and 2.4x. Run the
+the machine above, runs of 40 iterations gave dbgini/floor ratios between 1.6x and 2.5x (median about 2.0x). Run the
 script several times before reading much into one ratio.
 
 ## Other targets
