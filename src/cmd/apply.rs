@@ -42,8 +42,14 @@ pub struct Applied {
 }
 
 impl Context {
-    /// Which mode applies to this target, and why (for `status`).
-    pub fn mode_for(&self, session: &Session, force_file: bool) -> Result<(Mode, String)> {
+    /// Which mode applies to this target, and why (for `status`). `doc` is the target's notes.ini
+    /// (its `Directory=` is where Domino runs).
+    pub fn mode_for(
+        &self,
+        session: &Session,
+        doc: &crate::ini::Document,
+        force_file: bool,
+    ) -> Result<(Mode, String)> {
         let mut dirs = vec![
             session
                 .target
@@ -52,7 +58,7 @@ impl Context {
                 .unwrap_or(Path::new("/"))
                 .to_path_buf(),
         ];
-        if let Ok(Some(dir)) = session.doc().get("Directory") {
+        if let Ok(Some(dir)) = doc.get("Directory") {
             dirs.push(String::from_utf8_lossy(dir).trim().into());
         }
         let shown = dirs[0].display();
@@ -121,7 +127,7 @@ pub fn apply(
     dry_run: bool,
     force_file: bool,
 ) -> Result<Applied> {
-    let (mode, why) = ctx.mode_for(session, force_file)?;
+    let (mode, why) = ctx.mode_for(session, &plan.doc, force_file)?;
     let mut out = Applied {
         mode,
         console_commands: Vec::new(),

@@ -27,7 +27,7 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
     let name = session.target.ini.display().to_string();
 
     let mut out = format!("{} {name}\n", bold("notes.ini:"));
-    let (mode, mode_reason) = match ctx.mode_for(session, false) {
+    let (mode, mode_reason) = match ctx.mode_for(session, &doc, false) {
         Ok((m, why)) => (super::mode_name(m), why),
         Err(e) => ("unknown", format!("{e}; {}", e.help())),
     };

@@ -16,13 +16,13 @@ pub fn run(args: TidyArgs, ctx: &Context) -> Result<Report> {
     let enforce = Enforce::unless(args.dry_run);
     let mut opened = ctx.open(enforce)?;
     let session = &mut opened.session;
-    if ctx.mode_for(session, args.force)?.0 == Mode::Console {
+    let doc = session.doc();
+    if ctx.mode_for(session, &doc, args.force)?.0 == Mode::Console {
         return Err(Error::invalid(
             "tidy edits notes.ini directly, and the server that owns it is running",
             "run it while the server is down (or use --mode file --force if you know it is not running)",
         ));
     }
-    let doc = session.doc();
     check_editable(&doc, session)?;
     let residue = session.state.residue.clone();
     let plan =
