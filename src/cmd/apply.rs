@@ -50,6 +50,10 @@ impl Context {
         doc: &crate::ini::Document,
         force_file: bool,
     ) -> Result<(Mode, String)> {
+        // An explicit console mode needs no look at the processes.
+        if self.mode == ModeChoice::Console {
+            return Ok((Mode::Console, "--mode console".into()));
+        }
         let mut dirs = vec![
             session
                 .target
