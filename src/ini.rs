@@ -429,19 +429,12 @@ impl Document {
     pub fn find(&self, key: &str) -> Vec<usize> {
         let mut found = Vec::new();
         let k = key.trim().as_bytes();
+        // A line's key ends at its first '=': a key containing '=' is never one.
+        if k.is_empty() || k.contains(&b'=') {
+            return found;
+        }
         for (start, end) in self.notes_sections() {
-            for i in start + 1..end {
-                let line = self.line(i);
-                // A key with '=' or blanks (not a valid notes.ini key) still matches like `kind`.
-                let hit = if k.contains(&b'=') || k.iter().any(|&b| is_blank(b)) {
-                    line.key().is_some_and(|lk| lk.eq_ignore_ascii_case(k))
-                } else {
-                    line.is_key(k)
-                };
-                if hit {
-                    found.push(i);
-                }
-            }
+            found.extend((start + 1..end).filter(|&i| self.line(i).is_key(k)));
         }
         found
     }
@@ -605,6 +598,15 @@ mod tests {
                         Just(" "), Just("Key"), Just(";c"), Just("\u{e9}")], 0..64)) {
             let bytes = parts.concat().into_bytes();
             prop_assert_eq!(Document::parse(&bytes).to_bytes(), bytes);
+        }
+
+        #[test]
+        fn the_fast_key_match_agrees_with_kind(
+            line in "[ \t]{0,2}[A-Za-z_ =]{0,8}[ \t]{0,2}(=[ -~]{0,4})?", key in "[A-Za-z_][A-Za-z_ ]{0,3}") {
+            let key = key.trim();
+            let l = Line::new(line.as_bytes(), Ending::Lf);
+            let by_kind = l.key().is_some_and(|k| k.eq_ignore_ascii_case(key.as_bytes()));
+            prop_assert_eq!(l.is_key(key.as_bytes()), by_kind);
         }
 
         #[test]

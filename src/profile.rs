@@ -900,30 +900,38 @@ mod tests {
     }
 
     #[test]
-    fn data_dir_template_follows_windows_separators() {
+    fn every_built_in_profile_shares_one_debug_outfile() {
+        // Stacked profiles must not move debug_outfile: if-absent keeps the first one's value.
+        for (name, text) in BUILT_IN {
+            let p = Profile::parse(text, Path::new(name)).unwrap();
+            if let Some(s) = p.settings.iter().find(|s| s.key == "debug_outfile") {
+                assert_eq!(
+                    (s.value.as_str(), s.rule),
+                    (DEFAULT_OUTFILE, Rule::IfAbsent),
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    fn outfile_for(data_dir: &str) -> String {
         let p = Catalog::default().find("router").unwrap().profile;
-        let r = p
-            .resolve(&BTreeMap::new(), &[], &ctx("C:\\Domino\\Data"))
-            .unwrap();
-        let out = r
-            .settings
-            .iter()
+        let r = p.resolve(&BTreeMap::new(), &[], &ctx(data_dir)).unwrap();
+        r.settings
+            .into_iter()
             .find(|s| s.key == "debug_outfile")
-            .unwrap();
+            .unwrap()
+            .value
+    }
+
+    #[test]
+    fn data_dir_template_follows_windows_separators() {
         assert_eq!(
-            out.value,
+            outfile_for("C:\\Domino\\Data"),
             "C:\\Domino\\Data\\IBM_TECHNICAL_SUPPORT\\dbgini_debug.txt"
         );
-        let r = p
-            .resolve(&BTreeMap::new(), &[], &ctx("/local/notesdata/"))
-            .unwrap();
-        let out = r
-            .settings
-            .iter()
-            .find(|s| s.key == "debug_outfile")
-            .unwrap();
         assert_eq!(
-            out.value,
+            outfile_for("/local/notesdata/"),
             "/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt"
         );
     }

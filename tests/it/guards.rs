@@ -5,19 +5,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::util::{Env, Tmpfs, corpus_file, stderr, stdout};
+use crate::util::{Env, Tmpfs, prod_with_data_dir, stderr, stdout};
 
 /// A server notes.ini whose `Directory=` is the test's own data directory, with its log directory.
 fn server(support_dir: bool) -> (Env, Vec<u8>, PathBuf) {
     let env = Env::new(b"");
     let data = env.ini.parent().unwrap().to_path_buf();
-    let text = String::from_utf8(corpus_file("quirks/prod-linux.ini")).unwrap();
-    let bytes = text
-        .replace(
-            "Directory=/local/notesdata",
-            &format!("Directory={}", data.display()),
-        )
-        .into_bytes();
+    let bytes = prod_with_data_dir(&data);
     std::fs::write(&env.ini, &bytes).unwrap();
     if support_dir {
         std::fs::create_dir(data.join("IBM_TECHNICAL_SUPPORT")).unwrap();
@@ -299,13 +293,7 @@ fn a_full_file_system_reverts_the_lease_early_on_a_real_tmpfs() {
     };
     std::fs::create_dir(mnt.join("IBM_TECHNICAL_SUPPORT")).unwrap();
     let ini = mnt.join("notes.ini");
-    let text = String::from_utf8(corpus_file("quirks/prod-linux.ini")).unwrap();
-    let original = text
-        .replace(
-            "Directory=/local/notesdata",
-            &format!("Directory={}", mnt.display()),
-        )
-        .into_bytes();
+    let original = prod_with_data_dir(&mnt);
     std::fs::write(&ini, &original).unwrap();
     let run = |args: &[&str]| {
         env.bare()

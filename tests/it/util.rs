@@ -45,6 +45,17 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The ~110-line server file with `Directory=` pointing at `data_dir` (so its log directory,
+/// log.nsf and free space are real).
+pub fn prod_with_data_dir(data_dir: &Path) -> Vec<u8> {
+    let text = String::from_utf8(corpus_file("quirks/prod-linux.ini")).unwrap();
+    text.replace(
+        "Directory=/local/notesdata",
+        &format!("Directory={}", data_dir.display()),
+    )
+    .into_bytes()
+}
+
 /// Reads one corpus file.
 pub fn corpus_file(name: &str) -> Vec<u8> {
     std::fs::read(fixtures().join("corpus").join(name)).unwrap()
