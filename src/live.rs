@@ -56,11 +56,15 @@ pub fn detect(data_dirs: &[PathBuf]) -> Detected {
         .iter()
         .filter_map(|d| std::fs::canonicalize(d).ok())
         .collect();
+    let kernel = kernel_threads();
     let mut unreadable = None;
     for e in entries.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
+        if kernel.binary_search(&pid).is_ok() {
+            continue;
+        }
         let Ok(exe) = std::fs::read_link(e.path().join("exe")) else {
             continue;
         };
@@ -78,6 +82,35 @@ pub fn detect(data_dirs: &[PathBuf]) -> Detected {
         }
     }
     unreadable.map_or(Detected::Stopped, Detected::Unknown)
+}
+
+/// The kernel's own threads (pid 2, `kthreadd`, and its children), sorted: they are most of the
+/// processes on a quiet server and never Domino, and a `readlink` of their `exe` costs the most.
+/// Empty, so that every process is looked at, where pid 2 is not a kernel thread (in a
+/// container's pid namespace it is an ordinary process, perhaps the one that started Domino) or
+/// where the kernel does not list children (`CONFIG_PROC_CHILDREN`).
+fn kernel_threads() -> Vec<u32> {
+    let kthreadd = std::fs::read_to_string("/proc/2/stat").is_ok_and(|s| is_kernel_thread(&s));
+    let children = match std::fs::read_to_string("/proc/2/task/2/children") {
+        Ok(children) if kthreadd => children,
+        _ => return Vec::new(),
+    };
+    let mut pids: Vec<u32> = children
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    pids.push(2);
+    pids.sort_unstable();
+    pids
+}
+
+/// Whether a `/proc/PID/stat` line is a kernel thread's: `PF_KTHREAD` in its flags (the ninth
+/// field; the second, the name in parentheses, may hold blanks and parentheses itself).
+fn is_kernel_thread(stat: &str) -> bool {
+    const PF_KTHREAD: u64 = 0x0020_0000;
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(6)?.parse::<u64>().ok())
+        .is_some_and(|flags| flags & PF_KTHREAD != 0)
 }
 
 /// Splits a command line on white space, honouring double or single quotes (no escapes, so
@@ -220,6 +253,36 @@ impl Console {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_pf_kthread_in_the_flags_makes_a_kernel_thread() {
+        let kthreadd = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 25 0 0";
+        assert!(is_kernel_thread(kthreadd));
+        // pid 2 in a container: an ordinary process (flags 0x400100), with a name that tries
+        // to look like the fields after it.
+        let shell = "2 (sh) S 1 2 2 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 25 0 0";
+        assert!(!is_kernel_thread(shell));
+        let tricky = "2 (x) S 0 0 0 0 -1 2129984) S 1 2 2 0 -1 4194560 0 0";
+        assert!(!is_kernel_thread(tricky));
+        assert!(!is_kernel_thread("2 (cut"));
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_threads_skipped_are_kernel_threads() {
+        let skipped = kernel_threads();
+        assert!(skipped.is_sorted());
+        for pid in skipped {
+            // A thread may end while the test runs; the ones still there must be the kernel's.
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+                assert!(is_kernel_thread(&stat), "{stat}");
+            }
+        }
+        assert!(
+            !kernel_threads().contains(&std::process::id()),
+            "this test's own process is never skipped"
+        );
+    }
 
     #[test]
     fn split_command_honours_quotes_and_keeps_backslashes() {

@@ -663,7 +663,8 @@ fn same_content(path: &Path, bytes: &[u8]) -> Result<bool> {
     if f.metadata().map_err(io)?.len() != bytes.len() as u64 {
         return Ok(false);
     }
-    let mut buf = vec![0u8; 1 << 16];
+    // No bigger than the file: a small notes.ini needs no 64 KiB of fresh pages.
+    let mut buf = vec![0u8; bytes.len().clamp(1, 1 << 16)];
     let mut at = 0;
     loop {
         let n = f.read(&mut buf).map_err(io)?;
@@ -784,11 +785,12 @@ fn lock(target: &Target, caller: &Caller, perms: atomic::Perms) -> Result<File> 
         caller.host,
         caller.now
     );
-    // The holder line is only informative: failing to write it does not matter.
+    // The holder line is only informative: failing to write it does not matter. Written over the
+    // old one, then cut to length: emptying the file first would free its block each time.
     let _ = file
-        .set_len(0)
-        .and_then(|()| file.rewind())
-        .and_then(|()| file.write_all(who.as_bytes()));
+        .rewind()
+        .and_then(|()| file.write_all(who.as_bytes()))
+        .and_then(|()| file.set_len(who.len() as u64));
     Ok(file)
 }
 
