@@ -108,9 +108,9 @@ Made by `benches/compare.sh` on {datetime.datetime.now(datetime.timezone.utc):%Y
 Each dbgini write syncs the pending record (in place, one `fdatasync`) and notes.ini (temp file,
 rename, directory): the two guarantees of the core issue (original values durable before the file
 changes; the file whole-old or whole-new). The floor syncs only notes.ini: three syncs against two
-per replacement. The state written after the replace, the pending
-record's removal, the backup (a hard link) and the audit and ended-lease logs take no fsync of
-their own: the pending record recovers them.
+per replacement. The state written after the replace, the backup (a hard link) and the audit and
+ended-lease logs take no fsync of their own: the pending record, which stays until a newer one is
+durable, recovers them.
 
 Timings on a shared virtual machine vary from run to run (here the floor alone by up to 30%): on
 the machine above, runs of 40 iterations gave dbgini/floor ratios between 1.6x and 2.5x (median about 2.0x). Run the

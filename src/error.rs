@@ -247,8 +247,9 @@ impl Error {
             Error::ServerRunning { .. } => "use --mode console (the default auto mode does this), or stop the server first; `--mode file --force` edits the file anyway".into(),
             Error::ModeUnknown { .. } => "pass --mode file when the server is down, or --mode console when it runs".into(),
             Error::BadState { path, .. } => format!(
-                "fix {} by hand, or move it aside to start afresh (dbgini then forgets its leases: compare notes.ini with the copies in backups/ beside it); notes.ini was not changed",
-                path.display()
+                "fix {} by hand, or move the directory {} aside to start afresh (dbgini then forgets its leases: compare notes.ini with the copies in its backups/); notes.ini was not changed",
+                path.display(),
+                path.parent().unwrap_or(path).display()
             ),
         }
     }

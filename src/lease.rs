@@ -178,6 +178,10 @@ impl Managed {
 pub struct State {
     /// Format version.
     pub version: u32,
+    /// How many times this state was committed: a pending record is resolved only while it is
+    /// newer than the state (see [`crate::store::Session::commit`]).
+    #[serde(default)]
+    pub serial: u64,
     /// Active leases, in creation order.
     #[serde(default)]
     pub leases: Vec<Lease>,
@@ -205,6 +209,7 @@ impl Default for State {
     fn default() -> Self {
         State {
             version: STATE_VERSION,
+            serial: 0,
             leases: Vec::new(),
             managed: Vec::new(),
             added_final_ending: None,
@@ -557,6 +562,7 @@ pub fn plan(doc: Document, state: &State, change: Change, force: bool) -> Result
 
     let state = State {
         version: STATE_VERSION,
+        serial: state.serial,
         leases,
         managed: wanted,
         added_final_ending: state_ending,

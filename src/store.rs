@@ -76,9 +76,15 @@ impl Target {
         self.path("state.toml")
     }
 
-    /// `pending`: the intent record, overwritten in place (see [`Session::commit`]).
-    pub fn pending_file(&self) -> PathBuf {
-        self.path("pending")
+    /// `pending.0` and `pending.1`: the intent records, each overwritten in place, the one for
+    /// the state with serial `n` in `pending.{n % 2}` (see [`Session::commit`]).
+    pub fn pending_file(&self, serial: u64) -> PathBuf {
+        self.path(&format!("pending.{}", serial % 2))
+    }
+
+    /// Both pending record slots.
+    pub fn pending_files(&self) -> [PathBuf; 2] {
+        [self.pending_file(0), self.pending_file(1)]
     }
 
     /// `audit.jsonl`.
@@ -206,7 +212,7 @@ pub struct Session {
     /// The committed state.
     pub state: State,
     /// What recovery did, if anything.
-    pub recovery: Option<Recovery>,
+    pub recovery: Vec<Recovery>,
     perms: atomic::Perms,
     lock: Option<File>,
 }
@@ -231,7 +237,7 @@ impl Session {
         let mut session = Session {
             bytes: Arc::new(Vec::new()),
             state: State::default(),
-            recovery: None,
+            recovery: Vec::new(),
             perms,
             lock: None,
             target,
@@ -240,10 +246,17 @@ impl Session {
             session.lock = Some(lock(&session.target, caller, perms)?);
             crate::crash::point("after-lock");
             session.remove_stale_temp_files();
-            session.recovery = session.recover()?;
+            session.state = read_state(&session.target.state_file())?;
+            session.recovery = session.recover(session.state.serial)?;
+            if session
+                .recovery
+                .iter()
+                .any(|r| matches!(r, Recovery::Finished(_)))
+            {
+                session.state = read_state(&session.target.state_file())?;
+            }
         }
         session.bytes = Arc::new(read(&session.target.real)?);
-        session.state = read_state(&session.target.state_file())?;
         Ok(session)
     }
 
@@ -257,9 +270,10 @@ impl Session {
         create_state_dir(&self.target, self.perms)?;
         self.lock = Some(lock(&self.target, caller, self.perms)?);
         crate::crash::point("after-lock");
-        if self.recover()?.is_some()
+        let state = read_state(&self.target.state_file())?;
+        if !self.recover(state.serial)?.is_empty()
             || !same_content(&self.target.real, &self.bytes)?
-            || read_state(&self.target.state_file())? != self.state
+            || state != self.state
         {
             return Err(Error::StartOver);
         }
@@ -278,6 +292,7 @@ impl Session {
         self.lock_for_write(caller)?;
         let mut state = state.clone();
         state.clock = Some(anchor(self.state.clock.as_ref(), &caller.clock()));
+        state.serial = self.state.serial + 1;
         self.write_state(&state)?;
         self.state = state;
         Ok(())
@@ -309,58 +324,67 @@ impl Session {
         }
     }
 
-    fn recover(&self) -> Result<Option<Recovery>> {
-        let path = self.target.pending_file();
-        let text = match read_pending(&path)? {
-            Framed::Empty => return Ok(None),
-            Framed::Torn => {
-                self.clear_pending()?;
-                return Ok(Some(Recovery::Torn));
+    /// Resolves the pending records newer than the committed state, newest first: notes.ini
+    /// as the record meant to leave it finishes the operation (the record's state is written);
+    /// notes.ini as it was before drops the record and looks at the older one; anything else
+    /// stops with [`Error::Interrupted`]. Torn and dropped records are emptied.
+    fn recover(&self, committed: u64) -> Result<Vec<Recovery>> {
+        let mut done = Vec::new();
+        let mut records = Vec::new();
+        for path in self.target.pending_files() {
+            match read_pending(&path, committed)? {
+                Framed::Empty => {}
+                Framed::Torn => {
+                    clear_pending(&path)?;
+                    done.push(Recovery::Torn);
+                }
+                Framed::Valid(p) => records.push((path, p)),
             }
-            Framed::Valid(t) => t,
-        };
-        let pending: Pending = toml::from_str(&text).map_err(|e| Error::BadState {
-            path: path.clone(),
-            msg: e.message().to_string(),
-        })?;
+        }
+        if records.is_empty() {
+            return Ok(done);
+        }
+        records.sort_by_key(|(_, p)| std::cmp::Reverse(p.state.serial));
         let now = sha256(&read(&self.target.real)?);
-        let outcome = if now == pending.after_sha256 {
-            self.write_state(&pending.state)?;
-            Recovery::Finished(pending.op)
-        } else if now == pending.before_sha256 {
-            Recovery::Discarded(pending.op)
-        } else {
-            return Err(Error::Interrupted {
-                op: pending.op,
-                path: self.target.real.clone(),
-                pending: path,
-                backup: newest_backup(&self.target),
-            });
-        };
-        self.clear_pending()?;
-        Ok(Some(outcome))
+        for (path, pending) in records {
+            if now == pending.after_sha256 {
+                self.write_state(&pending.state)?;
+                done.push(Recovery::Finished(pending.op));
+                break;
+            } else if now == pending.before_sha256 {
+                clear_pending(&path)?;
+                done.push(Recovery::Discarded(pending.op));
+            } else {
+                return Err(Error::Interrupted {
+                    op: pending.op,
+                    path: self.target.real.clone(),
+                    pending: path,
+                    backup: newest_backup(&self.target),
+                });
+            }
+        }
+        Ok(done)
     }
 
     /// Writes the pending record in place and makes it durable: one `fdatasync`, and a directory
     /// sync only the first time the file is created (no temp file, no rename). A crash while
     /// writing leaves a record whose checksum fails: it predates any change to notes.ini.
-    fn write_pending(&self, body: &str) -> Result<()> {
-        let path = self.target.pending_file();
+    fn write_pending(&self, path: &Path, serial: u64, body: &str) -> Result<()> {
         let record = format!(
-            "{PENDING_MAGIC} {} {}\n{body}",
+            "{PENDING_MAGIC} {serial} {} {}\n{body}",
             body.len(),
             sha256(body.as_bytes())
         );
         let existed = path.exists();
-        let io = |e| Error::io("write", &path, e);
+        let io = |e| Error::io("write", path, e);
         let mut f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&path)
+            .open(path)
             .map_err(io)?;
         if !existed {
-            atomic::set_perms(&path, self.perms.private()).map_err(io)?;
+            atomic::set_perms(path, self.perms.private()).map_err(io)?;
         }
         f.rewind().map_err(io)?;
         f.write_all(record.as_bytes()).map_err(io)?;
@@ -370,17 +394,6 @@ impl Session {
             atomic::sync_dir(&self.target.state_dir).map_err(io)?;
         }
         Ok(())
-    }
-
-    /// Empties the pending record. No fsync: should the emptying be lost in a power cut, the
-    /// record is resolved again by the hashes of notes.ini.
-    fn clear_pending(&self) -> Result<()> {
-        let path = self.target.pending_file();
-        match OpenOptions::new().write(true).open(&path) {
-            Ok(f) => f.set_len(0).map_err(|e| Error::io("clear", &path, e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io("clear", &path, e)),
-        }
     }
 
     fn write_state(&self, state: &State) -> Result<()> {
@@ -425,6 +438,7 @@ impl Session {
         self.lock_for_write(caller)?;
         let mut state = state.clone();
         state.clock = Some(anchor(self.state.clock.as_ref(), &caller.clock()));
+        state.serial = self.state.serial + 1;
         let state = &state;
         let real = &self.target.real;
         audit.before_sha256 = sha256(&self.bytes);
@@ -437,12 +451,12 @@ impl Session {
                 after_sha256: audit.after_sha256.clone(),
                 state: state.clone(),
             };
-            let path = self.target.pending_file();
+            let path = self.target.pending_file(state.serial);
             let text = toml::to_string_pretty(&pending).map_err(|e| Error::BadState {
                 path: path.clone(),
                 msg: e.to_string(),
             })?;
-            self.write_pending(&text)?;
+            self.write_pending(&path, state.serial, &text)?;
             crate::crash::point("after-pending");
             let replaced = self.backup(audit.time).and_then(|()| {
                 crate::crash::point("after-backup");
@@ -454,14 +468,15 @@ impl Session {
             });
             if let Err(e) = replaced {
                 // notes.ini is unchanged: the pending record is void.
-                let _ = self.clear_pending();
+                let _ = clear_pending(&path);
                 return Err(e);
             }
-            // From here on the pending record recovers everything after a power cut: the state
-            // and the removal of the record need no fsync of their own.
+            // From here on the pending record recovers everything after a power cut, so the
+            // state needs no fsync of its own. The record is not emptied: once the state is
+            // written it is older than the state, and the next commit writes the other slot,
+            // so this record stays whole until a newer one is durable.
             self.write_state_relaxed(state)?;
             crate::crash::point("after-state");
-            self.clear_pending()?;
             crate::crash::point("before-done");
         } else {
             self.write_state(state)?;
@@ -612,20 +627,24 @@ fn newest_backup(target: &Target) -> Option<PathBuf> {
     all.pop()
 }
 
-/// The first line of a pending record: `dbgini-pending 1 <body length> <sha256 of the body>`.
-const PENDING_MAGIC: &str = "dbgini-pending 1";
+/// The first line of a pending record: `dbgini-pending 2 <serial> <body length> <sha256 of the
+/// body>`, the serial being that of the state in the body.
+const PENDING_MAGIC: &str = "dbgini-pending 2";
 
 /// A pending record as read.
 enum Framed {
-    /// No record (no file, or emptied).
+    /// No record (no file, or emptied), or one not newer than the committed state.
     Empty,
-    /// A whole record's body.
-    Valid(String),
+    /// A whole record.
+    Valid(Box<Pending>),
     /// A record cut short or damaged.
     Torn,
 }
 
-fn read_pending(path: &Path) -> Result<Framed> {
+/// Reads a pending record slot. A record whose serial is not above `committed` is done with
+/// and is not checked further. A whole record whose body is not a record is an error (a
+/// damaged state directory), not a torn write.
+fn read_pending(path: &Path, committed: u64) -> Result<Framed> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Framed::Empty),
@@ -638,22 +657,58 @@ fn read_pending(path: &Path) -> Result<Framed> {
         return Ok(Framed::Torn);
     };
     let header = String::from_utf8_lossy(&bytes[..nl]);
-    let mut words = header.rsplitn(3, ' ');
-    let (hash, len, magic) = (words.next(), words.next(), words.next());
+    let mut words = header.rsplitn(4, ' ');
+    let (hash, len, serial, magic) = (words.next(), words.next(), words.next(), words.next());
+    let (len, serial) = (
+        len.and_then(|l| l.parse::<usize>().ok()),
+        serial.and_then(|s| s.parse::<u64>().ok()),
+    );
     let body = &bytes[nl + 1..];
-    match (magic, len.and_then(|l| l.parse::<usize>().ok()), hash) {
-        (Some(PENDING_MAGIC), Some(len), Some(hash))
+    match (magic, serial, len, hash) {
+        (Some(PENDING_MAGIC), Some(serial), Some(_), Some(_)) if serial <= committed => {
+            Ok(Framed::Empty)
+        }
+        (Some(PENDING_MAGIC), Some(serial), Some(len), Some(hash))
             if body.len() == len && sha256(body) == hash =>
         {
-            Ok(String::from_utf8(body.to_vec()).map_or(Framed::Torn, Framed::Valid))
+            let Ok(text) = std::str::from_utf8(body) else {
+                return Ok(Framed::Torn);
+            };
+            let bad = |msg: String| Error::BadState {
+                path: path.to_path_buf(),
+                msg,
+            };
+            let pending: Pending = toml::from_str(text).map_err(|e| bad(e.message().into()))?;
+            if pending.state.serial != serial {
+                return Err(bad(format!(
+                    "the header says serial {serial}, the state in it {}",
+                    pending.state.serial
+                )));
+            }
+            Ok(Framed::Valid(Box::new(pending)))
         }
         _ => Ok(Framed::Torn),
     }
 }
 
-/// Whether a target has a pending record (an interrupted operation), for `doctor`.
+/// Empties a pending record slot (a torn or dropped record). No fsync: should the emptying be
+/// lost in a power cut, the record is resolved again by the hashes of notes.ini.
+fn clear_pending(path: &Path) -> Result<()> {
+    match OpenOptions::new().write(true).open(path) {
+        Ok(f) => f.set_len(0).map_err(|e| Error::io("clear", path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("clear", path, e)),
+    }
+}
+
+/// Whether a target has a pending record that the next command must resolve (an interrupted
+/// operation), for `doctor`, which changes nothing.
 pub fn has_pending(target: &Target) -> bool {
-    std::fs::metadata(target.pending_file()).is_ok_and(|m| m.len() > 0)
+    let committed = peek_state(target).map_or(0, |s| s.serial);
+    target
+        .pending_files()
+        .iter()
+        .any(|path| !matches!(read_pending(path, committed), Ok(Framed::Empty)))
 }
 
 /// Whether the file at `path` holds exactly `bytes`, compared as it is read (no second copy).

@@ -192,9 +192,16 @@ fn a_torn_pending_record_is_discarded_with_a_note() {
     let env = Env::new(&original);
     env.ok(&["enable", "router"]);
     let enabled = env.bytes();
-    // A crash while the record was being written leaves a record whose checksum fails.
-    let pending = env.ini.parent().unwrap().join(".dbgini/notes.ini/pending");
-    std::fs::write(&pending, "dbgini-pending 1 999 0123\nop = \"enable\"\nstar").unwrap();
+    // A crash while the next record was being written (into the other slot than the enable's)
+    // leaves a record whose checksum fails.
+    let dir = env.ini.parent().unwrap().join(".dbgini/notes.ini");
+    let kept = std::fs::read(dir.join("pending.1")).unwrap();
+    let pending = dir.join("pending.0");
+    std::fs::write(
+        &pending,
+        "dbgini-pending 2 2 999 0123\nop = \"enable\"\nstar",
+    )
+    .unwrap();
     let out = env.ok(&["status"]);
     assert!(
         stderr(&out).contains("the record was discarded"),
@@ -202,7 +209,106 @@ fn a_torn_pending_record_is_discarded_with_a_note() {
         stderr(&out)
     );
     assert_eq!(std::fs::metadata(&pending).unwrap().len(), 0);
+    assert!(std::fs::read(dir.join("pending.1")).unwrap() == kept);
     assert!(env.bytes() == enabled);
     env.ok(&["revert"]);
     assert!(env.bytes() == original);
+}
+
+/// The state directory of `env`'s notes.ini.
+fn state_dir(env: &Env) -> std::path::PathBuf {
+    env.ini.parent().unwrap().join(".dbgini/notes.ini")
+}
+
+#[test]
+fn a_state_lost_after_the_file_changed_is_taken_from_the_pending_record() {
+    // The state is written without fsync after notes.ini is replaced: a power cut may lose it.
+    // The pending record, synced before the replace, still holds it.
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    env.ok(&["enable", "router"]);
+    let state = state_dir(&env).join("state.toml");
+    let older = std::fs::read(&state).unwrap();
+    env.ok(&["enable", "smtp-inbound"]);
+    let both = env.bytes();
+    std::fs::write(&state, &older).unwrap();
+
+    let out = env.ok(&["status"]);
+    assert!(
+        stderr(&out).contains("`dbgini enable` was interrupted after it had written notes.ini"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(leases(&env), ["router", "smtp-inbound"]);
+    // Resolved once: the record is now as old as the state.
+    let out = env.ok(&["status"]);
+    assert!(!stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert!(env.bytes() == both);
+    env.ok(&["revert", "--all"]);
+    assert!(env.bytes() == original);
+}
+
+#[test]
+fn a_newer_record_that_never_reached_the_file_falls_back_to_the_older_one() {
+    // Power cut during the second enable, before its replace, with the first enable's state
+    // lost too: the second record is dropped, the first one (in the other slot) finishes.
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    env.ok(&["enable", "router"]);
+    let router = env.bytes();
+    env.ok(&["enable", "smtp-inbound"]);
+    std::fs::write(&env.ini, &router).unwrap();
+    std::fs::remove_file(state_dir(&env).join("state.toml")).unwrap();
+
+    let out = env.ok(&["status"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("interrupted before it changed notes.ini")
+            && err.contains("interrupted after it had written notes.ini"),
+        "{err}"
+    );
+    assert_eq!(leases(&env), ["router"]);
+    assert_eq!(
+        std::fs::metadata(state_dir(&env).join("pending.0"))
+            .unwrap()
+            .len(),
+        0,
+        "the dropped record was emptied"
+    );
+    env.ok(&["revert", "--all"]);
+    assert!(env.bytes() == original);
+}
+
+#[test]
+fn doctor_reports_an_unresolved_record_and_not_a_resolved_one() {
+    let codes = |env: &Env| -> Vec<String> {
+        let out = env.cmd().args(["--json", "doctor"]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let env = Env::new(&corpus_file("quirks/prod-linux.ini"));
+    env.ok(&["enable", "router"]);
+    // The enable's record stays on disk, but is not newer than the state: not a finding.
+    assert!(
+        std::fs::metadata(state_dir(&env).join("pending.1"))
+            .unwrap()
+            .len()
+            > 0
+    );
+    assert!(!codes(&env).contains(&"pending".to_string()));
+    let out = env
+        .cmd()
+        .args(["enable", "smtp-inbound"])
+        .env("DBGINI_CRASH_AT", "after-pending")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(9));
+    assert!(codes(&env).contains(&"pending".to_string()));
+    env.ok(&["status"]);
+    assert!(!codes(&env).contains(&"pending".to_string()));
 }

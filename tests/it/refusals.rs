@@ -331,11 +331,18 @@ fn a_file_written_by_someone_else_mid_operation_is_never_overwritten() {
     expect.extend_from_slice(b"; written by another program\n");
     assert!(env.bytes() == expect, "the other writer's change was lost");
     assert_eq!(env.json(&["status"], 0)["leases"], serde_json::json!([]));
-    let pending = env.ini.parent().unwrap().join(".dbgini/notes.ini/pending");
-    assert!(
-        std::fs::metadata(&pending).map_or(true, |m| m.len() == 0),
-        "the pending record was not cleared"
-    );
+    for slot in ["pending.0", "pending.1"] {
+        let pending = env
+            .ini
+            .parent()
+            .unwrap()
+            .join(".dbgini/notes.ini")
+            .join(slot);
+        assert!(
+            std::fs::metadata(&pending).map_or(true, |m| m.len() == 0),
+            "the pending record {slot} was not cleared"
+        );
+    }
 }
 
 #[test]
