@@ -34,12 +34,18 @@ s="$work/small/notes.ini"
 # One warm-up enable/revert so the state directory exists, as on a server after first use.
 "$dbgini" -q --ini "$s" enable router >/dev/null 2>&1; "$dbgini" -q --ini "$s" revert >/dev/null 2>&1
 
-hyperfine -N --runs "$runs" --warmup 3 --export-json "$work/small.json" \
-  --prepare "cp $work/small/orig.ini $s" \
-  -n "dbgini enable router + revert" "sh -c '$dbgini -q --ini $s enable router >/dev/null 2>&1 && $dbgini -q --ini $s revert >/dev/null 2>&1'" \
-  -n "crudini --set x3 + --del x3" "sh -c '$crudini --set $s Notes DebugRouter 3 && $crudini --set $s Notes Log_MailRouting 40 && $crudini --set $s Notes debug_outfile $outfile && $crudini --del $s Notes DebugRouter && $crudini --del $s Notes Log_MailRouting && $crudini --del $s Notes debug_outfile'" \
-  -n "floor x2 (one per replacement dbgini makes)" "sh -c '$floor $s DebugRouter=3 && $floor $s DebugRouter=1'" \
-  -n "sh -c true (process start-up)" "sh -c true" >/dev/null
+# Interleaved rounds of a few runs each: on a shared virtual machine the speed drifts by tens of
+# percent over a minute, and one long hyperfine run per command would compare different minutes.
+# The medians over all rounds are compared.
+rounds=$(( (runs + 4) / 5 ))
+for r in $(seq "$rounds"); do
+  hyperfine -N --runs 5 --warmup 1 --export-json "$work/small-$r.json" \
+    --prepare "cp $work/small/orig.ini $s" \
+    -n "dbgini enable router + revert" "sh -c '$dbgini -q --ini $s enable router >/dev/null 2>&1 && $dbgini -q --ini $s revert >/dev/null 2>&1'" \
+    -n "crudini --set x3 + --del x3" "sh -c '$crudini --set $s Notes DebugRouter 3 && $crudini --set $s Notes Log_MailRouting 40 && $crudini --set $s Notes debug_outfile $outfile && $crudini --del $s Notes DebugRouter && $crudini --del $s Notes Log_MailRouting && $crudini --del $s Notes debug_outfile'" \
+    -n "floor x2 (one per replacement dbgini makes)" "sh -c '$floor $s DebugRouter=3 && $floor $s DebugRouter=1'" \
+    -n "sh -c true (process start-up)" "sh -c true" >/dev/null
+done
 
 # status with five leases.
 for p in router lookup smtp-inbound smtp-outbound tcp-resolver; do "$dbgini" -q --ini "$s" enable "$p" >/dev/null 2>&1; done
@@ -59,14 +65,21 @@ f="$work/huge/notes.ini"; cp "$work/huge/orig.ini" "$f"; "$dbgini" -q --ini "$f"
 peak_kib=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$work/time.txt")
 size=$(stat -c %s "$work/huge/orig.ini")
 
-DBGINI_BIN="$dbgini" CRUDINI="$crudini" python3 - "$work" "$peak_kib" "$size" <<'PY' > benches/RESULTS.md
-import json, os, platform, subprocess, sys, datetime
+DBGINI_BIN="$dbgini" CRUDINI="$crudini" python3 - "$work" "$peak_kib" "$size" "$rounds" <<'PY' > benches/RESULTS.md
+import json, os, platform, statistics, subprocess, sys, datetime
 work, peak_kib, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def mean(name, label=None):
     r = json.load(open(f"{work}/{name}.json"))["results"]
     return {x["command"]: x["mean"] for x in r} if label is None else next(x["mean"] for x in r if x["command"] == label)
-small = mean("small")
-d = small["dbgini enable router + revert"]; c = small["crudini --set x3 + --del x3"]
+def median_of_rounds():
+    times = {}
+    for r in range(1, int(sys.argv[4]) + 1):
+        for x in json.load(open(f"{work}/small-{r}.json"))["results"]:
+            times.setdefault(x["command"], []).extend(x["times"])
+    return {k: statistics.median(v) for k, v in times.items()}, {k: len(v) for k, v in times.items()}
+small, counts = median_of_rounds()
+d_name = "dbgini enable router + revert"
+d = small[d_name]; c = small["crudini --set x3 + --del x3"]
 fl = small["floor x2 (one per replacement dbgini makes)"]; sh = small["sh -c true (process start-up)"]
 st = mean("status")["dbgini status (5 leases)"]
 big = mean("big")["dbgini enable router (big)"]; huge = mean("huge")["dbgini enable router (huge)"]
@@ -93,7 +106,7 @@ Made by `benches/compare.sh` on {datetime.datetime.now(datetime.timezone.utc):%Y
 | hyperfine | {ver(["hyperfine", "--version"])} |
 | rustc | {ver(["rustc", "--version"])} |
 
-## enable + revert on a ~110-line notes.ini (means of hyperfine runs, each a fresh process)
+## enable + revert on a ~110-line notes.ini (medians of {counts[d_name]} runs each, in {sys.argv[4]} interleaved rounds; each a fresh process)
 
 | command | time | ratio to dbgini |
 |---|---|---|
@@ -112,9 +125,9 @@ per replacement. The state written after the replace, the backup (a hard link) a
 ended-lease logs take no fsync of their own: the pending record, which stays until a newer one is
 durable, recovers them.
 
-Timings on a shared virtual machine vary from run to run (here the floor alone by up to 30%): on
-the machine above, runs of 40 iterations gave dbgini/floor ratios between 1.6x and 2.5x (median about 2.0x). Run the
-script several times before reading much into one ratio.
+Timings on a shared virtual machine drift by tens of percent within a minute, which is why the
+commands run in interleaved rounds and the medians are compared; run the script several times
+before reading much into one ratio.
 
 ## Other targets
 
