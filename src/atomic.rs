@@ -1,5 +1,6 @@
-//! The one way dbgini replaces a file: temp file in the same directory, same mode and owner,
-//! fsync, rename over the target, fsync the directory.
+//! How dbgini replaces a file: temp file in the same directory, same mode and owner, fsync, rename
+//! over the target, fsync the directory ([`write()`]); and, for the state file, the same rename
+//! with a twin file rewritten in place instead of a new temp file ([`write_twin`]).
 //!
 //! Nothing else in dbgini writes notes.ini or its state; clippy's `disallowed-methods` (see
 //! `clippy.toml`) keeps raw `fs::write` out of the code base.
@@ -109,6 +110,73 @@ fn replace(
     if durable { sync_dir(dir) } else { Ok(()) }
 }
 
+/// Replaces `path` with `bytes` atomically for every reader, like [`write()`], without creating
+/// or freeing a file: `path` is a hard link to one of two twins beside it (`<name>.a`,
+/// `<name>.b`); the other twin is overwritten in place and then linked over `path` (through a
+/// temp name, as `rename` needs), and the twin that was `path` keeps its own name for next time.
+/// For dbgini's small state file, rewritten on every change: replacing it with a new file freed
+/// the old one's block each time, and on a file system mounted with `discard` that is a
+/// synchronous TRIM. `durable` syncs the twin before the rename and the directory after it.
+/// Where hard links are not possible (or not Unix), it is [`write()`] (or its relaxed form).
+pub fn write_twin(path: &Path, bytes: &[u8], perms: Perms, durable: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some(result) = twin(path, bytes, perms, durable) {
+        return result;
+    }
+    replace(path, bytes, perms, durable, &|_| {})
+}
+
+/// [`write_twin`]'s work; `None` when the twins cannot be linked (the caller falls back).
+#[cfg(unix)]
+fn twin(path: &Path, bytes: &[u8], perms: Perms, durable: bool) -> Option<std::io::Result<()>> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let id = |m: &Metadata| (m.dev(), m.ino());
+    let current = std::fs::metadata(path).ok().map(|m| id(&m));
+    let [a, b] = [dir.join(format!("{name}.a")), dir.join(format!("{name}.b"))];
+    let a_is_current = std::fs::metadata(&a).is_ok_and(|m| Some(id(&m)) == current);
+    let spare = if a_is_current { b } else { a };
+    let link = dir.join(format!("{}link", temp_prefix(std::ffi::OsStr::new(&name))));
+    let result = (|| {
+        let existed = spare.exists();
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&spare)?;
+        if !existed {
+            set_perms(&spare, perms)?;
+        }
+        f.write_all(bytes)?;
+        f.set_len(bytes.len() as u64)?;
+        if durable {
+            f.sync_data()?;
+        }
+        match std::fs::remove_file(&link) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        std::fs::hard_link(&spare, &link)?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => {}
+        // No hard links here: leave it to the temp file and rename.
+        Err(e)
+            if matches!(e.kind(), std::io::ErrorKind::Unsupported)
+                || e.raw_os_error() == Some(1) =>
+        {
+            return None;
+        }
+        Err(e) => return Some(Err(e)),
+    }
+    Some(std::fs::rename(&link, path).and_then(|()| if durable { sync_dir(dir) } else { Ok(()) }))
+}
+
 /// Gives `path` the mode and owner of `perms` (the owner only where it differs, so a non-root
 /// user can write files they own).
 #[cfg(unix)]
@@ -137,4 +205,73 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 pub fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn perms() -> Perms {
+        let meta = std::fs::metadata(".").unwrap();
+        Perms {
+            mode: 0o640,
+            ..Perms::of(&meta)
+        }
+    }
+
+    fn ino(p: &Path) -> u64 {
+        std::fs::metadata(p).unwrap().ino()
+    }
+
+    #[test]
+    fn twins_take_turns_and_no_file_is_created_or_freed_after_the_first_two() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.toml");
+        let (a, b) = (
+            dir.path().join("state.toml.a"),
+            dir.path().join("state.toml.b"),
+        );
+        // A file written some other way (an older dbgini, an editor) is replaced too.
+        write(&path, b"old\n", perms()).unwrap();
+        let longer = b"version = 1\nserial = 1\n".repeat(40);
+        write_twin(&path, &longer, perms(), true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), longer);
+        assert_eq!(ino(&path), ino(&a));
+        write_twin(&path, b"serial = 2\n", perms(), false).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"serial = 2\n");
+        assert_eq!(ino(&path), ino(&b));
+        let (ia, ib) = (ino(&a), ino(&b));
+        for n in 3..9 {
+            let text = format!("serial = {n}\n");
+            write_twin(&path, text.as_bytes(), perms(), n % 2 == 0).unwrap();
+            // Shorter than what the twin held before: cut to length, nothing left over.
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+            assert_eq!((ino(&a), ino(&b)), (ia, ib), "a twin was replaced");
+            assert_eq!(ino(&path), if n % 2 == 1 { ia } else { ib });
+        }
+        let mode = std::fs::metadata(&path).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    #[test]
+    fn a_link_left_by_a_crash_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.toml");
+        let stale = dir.path().join(".dbgini-tmp-state.toml.link");
+        std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&stale)
+            .unwrap();
+        write_twin(&path, b"serial = 1\n", perms(), true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"serial = 1\n");
+        assert!(!stale.exists());
+    }
 }

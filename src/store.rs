@@ -410,12 +410,8 @@ impl Session {
             path: path.clone(),
             msg: e.to_string(),
         })?;
-        let write = if durable {
-            atomic::write
-        } else {
-            atomic::write_relaxed
-        };
-        write(&path, text.as_bytes(), self.perms.private()).map_err(|e| Error::io("write", path, e))
+        atomic::write_twin(&path, text.as_bytes(), self.perms.private(), durable)
+            .map_err(|e| Error::io("write", path, e))
     }
 
     /// Makes `after` and `state` durable, in the order that recovery relies on, and appends
