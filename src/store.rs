@@ -245,7 +245,6 @@ impl Session {
         if session.target.state_dir.is_dir() {
             session.lock = Some(lock(&session.target, caller, perms)?);
             crate::crash::point("after-lock");
-            session.remove_stale_temp_files();
             session.state = read_state(&session.target.state_file())?;
             session.recovery = session.recover(session.state.serial)?;
             if session
@@ -303,6 +302,8 @@ impl Session {
         Document::from_shared(self.bytes.clone())
     }
 
+    /// Removes dbgini's temp files for this target: beside notes.ini, in the state directory
+    /// and among the backups.
     fn remove_stale_temp_files(&self) {
         let prefix = self.target.temp_prefix();
         let dir = self.target.real.parent().unwrap_or(Path::new("/"));
@@ -344,6 +345,9 @@ impl Session {
         if records.is_empty() {
             return Ok(done);
         }
+        // Temp files are only made after a record is durable, so only an interrupted write can
+        // have left one; looking for them on every open would list the whole data directory.
+        self.remove_stale_temp_files();
         records.sort_by_key(|(_, p)| std::cmp::Reverse(p.state.serial));
         let now = sha256(&read(&self.target.real)?);
         for (path, pending) in records {
