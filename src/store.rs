@@ -259,6 +259,23 @@ impl Session {
         Ok(session)
     }
 
+    /// Opens a target to look at it when [`Session::open`] cannot lock it (another user's
+    /// state): reads notes.ini and the committed state, without a lock and without resolving an
+    /// interrupted write. Readers always see a whole state file (it is replaced by a rename);
+    /// any write through this session fails at [`Session::lock_for_write`], as it must.
+    pub fn open_unlocked(target: Target) -> Result<Session> {
+        let meta =
+            std::fs::metadata(&target.real).map_err(|e| Error::io("read", &target.real, e))?;
+        Ok(Session {
+            bytes: Arc::new(read(&target.real)?),
+            state: read_state(&target.state_file())?,
+            recovery: Vec::new(),
+            perms: atomic::Perms::of(&meta),
+            lock: None,
+            target,
+        })
+    }
+
     /// Makes sure the target is locked before a write, creating the state directory on first
     /// use. When that happens, notes.ini and the state are read again; if either changed since
     /// [`Session::open`] read them, the command must start over.

@@ -87,6 +87,15 @@ impl Opened {
     }
 }
 
+/// Who owns `path`, for messages: the user id on Unix ("its owner" elsewhere or when unknown).
+fn owner(path: &std::path::Path) -> String {
+    #[cfg(unix)]
+    if let Ok(m) = std::fs::metadata(path) {
+        return format!("uid {}", std::os::unix::fs::MetadataExt::uid(&m));
+    }
+    "its owner".into()
+}
+
 /// How a command wants expired leases handled when it opens a target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Enforce {
@@ -125,15 +134,44 @@ impl Context {
 
     /// Opens a target, recovers an interrupted operation, and first of all reverts the leases
     /// that have expired (lazy enforcement: whatever dbgini command runs next ends them).
+    ///
+    /// A read-only command (`Enforce::Lenient`) that may not lock the target (the state belongs
+    /// to another user) still shows what is recorded, with a warning that nothing was enforced.
     pub fn open_target(&self, target: Target, enforce: Enforce) -> Result<Opened> {
-        let session = Session::open(target, &self.caller)?;
+        let mut warnings = Vec::new();
+        let mut read_only = false;
+        let session = match Session::open(target.clone(), &self.caller) {
+            Err(Error::Io { source, .. })
+                if enforce == Enforce::Lenient
+                    && source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                let pending = crate::store::has_pending(&target);
+                let session = Session::open_unlocked(target)?;
+                warnings.push(format!(
+                    "you may not write dbgini's state for {} (it belongs to {}), so this shows what is recorded without reverting expired leases{}; run dbgini as that user (or root) to enforce",
+                    session.target.real.display(),
+                    owner(&session.target.state_dir),
+                    if pending {
+                        " and without finishing the interrupted write that awaits it"
+                    } else {
+                        ""
+                    }
+                ));
+                read_only = true;
+                session
+            }
+            other => other?,
+        };
         let notes = session.recovery.iter().map(|r| r.message()).collect();
         let mut opened = Opened {
             session,
             notes,
-            warnings: Vec::new(),
+            warnings,
             expired: Vec::new(),
         };
+        if read_only {
+            return Ok(opened);
+        }
         match self.expire_due(&mut opened, enforce) {
             Err(e) if enforce == Enforce::Lenient => opened.warnings.push(format!(
                 "expired leases could not be reverted: {e}; {}",
@@ -213,19 +251,21 @@ impl Context {
         }
         let before = session.bytes.clone();
         let name = session.target.ini.display().to_string();
-        opened.warnings.extend(plan.drift.iter().map(drift_warning));
         let verb = if dry_run {
             "would be reverted"
         } else {
             "reverted"
         };
+        // Said only once the revert has happened: a failure (a read-only command turns it into a
+        // warning) must not leave a note that claims otherwise.
+        let mut notes = Vec::new();
         for l in &ended {
             let why = &reasons
                 .iter()
                 .find(|(id, _)| *id == l.id)
                 .map(|r| r.1.clone())
                 .unwrap_or_default();
-            opened.notes.push(if why == "expired" {
+            notes.push(if why == "expired" {
                 format!(
                     "lease {} ({}) expired at {} ({}): {verb}",
                     l.id,
@@ -260,9 +300,11 @@ impl Context {
             dry_run,
             false,
         )?;
+        opened.warnings.extend(plan.drift.iter().map(drift_warning));
         if !dry_run {
             self.register(session, &mut opened.warnings);
         }
+        opened.notes.extend(notes);
         opened.notes.extend(applied.notes);
         opened.warnings.extend(applied.warnings);
         let diff = unified_diff(&before, &applied.after, &name);

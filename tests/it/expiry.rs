@@ -489,3 +489,22 @@ fn watch_reverts_a_lease_soon_after_expiry_and_exits_cleanly_on_sigterm() {
     assert!(log.trim_end().ends_with("stopped"), "{log}");
     let _ = NOW;
 }
+
+#[test]
+fn a_lazy_revert_that_fails_is_not_reported_as_done() {
+    let env = Env::new(&prod());
+    env.ok(&["enable", "router", "--for", "1h"]);
+    // The console command fails: the lease cannot be reverted through it.
+    let out = env.run_at(
+        "2026-11-30T13:20:00Z",
+        &["--mode", "console", "--console-cmd", "false", "status"],
+        0,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: expired leases could not be reverted"),
+        "{err}"
+    );
+    assert!(!err.contains("): reverted"), "{err}");
+    assert!(stdout(&out).contains("OVERDUE"), "{}", stdout(&out));
+}

@@ -694,3 +694,78 @@ fn doctor_finds_forgotten_debug_and_what_would_break() {
     let v = broken.json(&["doctor"], 3);
     assert_eq!(v["worst"], "error");
 }
+
+/// `args` run by user `nobody` (65534) through `setpriv` on `bin` (a copy of dbgini that user
+/// can run), with `env`'s hermetic environment and the clock at `at`.
+fn as_nobody(bin: &Path, env: &Env, at: &str, args: &[&str]) -> std::process::Output {
+    let probe = env.bare();
+    let mut c = std::process::Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin)
+        .arg("--ini")
+        .arg(&env.ini)
+        .args(args)
+        .env_clear()
+        .envs(probe.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("DBGINI_NOW", at);
+    c.output().unwrap()
+}
+
+#[test]
+fn another_users_state_is_shown_read_only_and_nothing_is_written() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run dbgini as another user (CI does)");
+        return;
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "setpriv (util-linux) is missing in CI"
+        );
+        eprintln!("skipped: no setpriv (util-linux) to run dbgini as another user");
+        return;
+    }
+    let env = Env::new(&prod());
+    env.ok(&["enable", "router", "--for", "1h"]);
+    let bin_dir = tempfile::tempdir().unwrap();
+    let bin = bin_dir.path().join("dbgini");
+    std::fs::copy(env!("CARGO_BIN_EXE_dbgini"), &bin).unwrap();
+    for d in [env.dir.path(), env.ini.parent().unwrap(), bin_dir.path()] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let as_nobody = |at: &str, args: &[&str]| as_nobody(&bin, &env, at, args);
+    let before = env.snapshot();
+
+    let out = as_nobody("2026-11-30T12:30:00Z", &["--json", "status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["leases"][0]["profile"], "router");
+    let warning = v["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("you may not write dbgini's state for")
+            && warning.contains("run dbgini as that user (or root) to enforce"),
+        "{v}"
+    );
+
+    // Overdue: shown as such, and nothing claims it was reverted.
+    let out = as_nobody("2026-11-30T14:00:00Z", &["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("OVERDUE"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("reverted"), "{}", stderr(&out));
+    for args in [&["diff"][..], &["history"]] {
+        let out = as_nobody("2026-11-30T14:00:00Z", args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    // A command that must write still fails, and says why.
+    let out = as_nobody("2026-11-30T12:30:00Z", &["revert"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Permission denied"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        env.snapshot() == before,
+        "a read-only look changed something"
+    );
+}
