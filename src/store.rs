@@ -245,6 +245,7 @@ impl Session {
         if session.target.state_dir.is_dir() {
             session.lock = Some(lock(&session.target, caller, perms)?);
             crate::crash::point("after-lock");
+            session.remove_stale_temp_files(false);
             session.state = read_state(&session.target.state_file())?;
             session.recovery = session.recover(session.state.serial)?;
             if session
@@ -319,16 +320,14 @@ impl Session {
         Document::from_shared(self.bytes.clone())
     }
 
-    /// Removes dbgini's temp files for this target: beside notes.ini, in the state directory
-    /// and among the backups.
-    fn remove_stale_temp_files(&self) {
+    /// Removes dbgini's temp files for this target: in the state directory and among the
+    /// backups (a few entries each), and with `beside_ini` beside notes.ini too.
+    fn remove_stale_temp_files(&self, beside_ini: bool) {
         let prefix = self.target.temp_prefix();
         let dir = self.target.real.parent().unwrap_or(Path::new("/"));
-        for d in [
-            dir,
-            self.target.state_dir.as_path(),
-            self.target.backups_dir().as_path(),
-        ] {
+        let backups = self.target.backups_dir();
+        let state_dirs = [self.target.state_dir.as_path(), backups.as_path()];
+        for d in state_dirs.into_iter().chain(beside_ini.then_some(dir)) {
             let Ok(entries) = std::fs::read_dir(d) else {
                 continue;
             };
@@ -362,9 +361,10 @@ impl Session {
         if records.is_empty() {
             return Ok(done);
         }
-        // Temp files are only made after a record is durable, so only an interrupted write can
-        // have left one; looking for them on every open would list the whole data directory.
-        self.remove_stale_temp_files();
+        // Temp files beside notes.ini are only made after a record is durable, so only an
+        // interrupted write can have left one there; looking for them on every open would list
+        // the whole data directory.
+        self.remove_stale_temp_files(true);
         records.sort_by_key(|(_, p)| std::cmp::Reverse(p.state.serial));
         let now = sha256(&read(&self.target.real)?);
         for (path, pending) in records {

@@ -312,3 +312,20 @@ fn doctor_reports_an_unresolved_record_and_not_a_resolved_one() {
     env.ok(&["status"]);
     assert!(!codes(&env).contains(&"pending".to_string()));
 }
+
+#[test]
+fn temp_files_a_killed_write_left_in_the_state_directory_are_removed() {
+    let env = Env::new(&corpus_file("quirks/prod-linux.ini"));
+    env.ok(&["enable", "router"]);
+    let stale = [
+        state_dir(&env).join(".dbgini-tmp-ended.jsonl.Xy12Ab"),
+        state_dir(&env).join("backups/.dbgini-tmp-notes.ini.Zz98Qq"),
+    ];
+    for s in &stale {
+        std::fs::write(s, "half").unwrap();
+    }
+    env.ok(&["status"]);
+    for s in &stale {
+        assert!(!s.exists(), "{} is still there", s.display());
+    }
+}
