@@ -793,7 +793,12 @@ fn ensure_dir(dir: &Path, perms: atomic::Perms) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    std::fs::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
+    match std::fs::create_dir(dir) {
+        // Another dbgini created it first (two first-time enables at once): its owner and mode
+        // are that one's to set.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => return Ok(()),
+        other => other.map_err(|e| Error::io("create", dir, e))?,
+    }
     atomic::set_perms(
         dir,
         atomic::Perms {

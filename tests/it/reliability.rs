@@ -769,3 +769,31 @@ fn another_users_state_is_shown_read_only_and_nothing_is_written() {
         "a read-only look changed something"
     );
 }
+
+#[test]
+fn first_time_enables_racing_each_other_all_succeed() {
+    // Several dbgini processes that each find no state directory and create it at once.
+    let original = corpus_file("quirks/prod-linux.ini");
+    for _ in 0..10 {
+        let env = Env::new(&original);
+        let children: Vec<_> = ["router", "smtp-inbound", "smtp-outbound", "tcp-resolver"]
+            .into_iter()
+            .map(|p| {
+                env.cmd()
+                    .args(["--lock-timeout", "60", "enable", p])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        assert_eq!(
+            env.json(&["status"], 0)["leases"].as_array().unwrap().len(),
+            4
+        );
+    }
+}
