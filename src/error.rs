@@ -215,8 +215,9 @@ impl Error {
                     "keep one {key} line (Domino's choice between duplicates is not documented), then run dbgini again"
                 ),
             },
-            Error::UnknownProfile { known, .. } => format!(
-                "known profiles: {}; `dbgini profiles` lists them, or pass a path to a .toml profile or a KEY=VALUE snippet",
+            Error::UnknownProfile { name, known } => format!(
+                "{}known profiles: {}; `dbgini profiles` lists them, or pass a path to a .toml profile or a KEY=VALUE snippet",
+                closest(name, known).map_or(String::new(), |k| format!("did you mean `{k}`? ")),
                 known.join(", ")
             ),
             Error::ProfileSyntax { .. } => "fix the profile file; `dbgini show router` prints a complete example".into(),
@@ -257,3 +258,38 @@ impl Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The name in `known` that `name` is most likely a typo of, if any is close (the same measure
+/// and threshold as clap's suggestions).
+fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro(name, k), k))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_of_a_profile_name_gets_a_suggestion_and_a_stranger_none() {
+        let known: Vec<String> = ["lookup", "router", "smtp-inbound", "smtp-outbound"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(closest("routr", &known), Some("router"));
+        assert_eq!(closest("smtp-inbond", &known), Some("smtp-inbound"));
+        assert_eq!(closest("smtp-out", &known), Some("smtp-outbound"));
+        assert_eq!(closest("kerberos", &known), None);
+        let e = Error::UnknownProfile {
+            name: "routr".into(),
+            known,
+        };
+        assert!(
+            e.help()
+                .starts_with("did you mean `router`? known profiles: lookup, router")
+        );
+    }
+}
