@@ -65,23 +65,24 @@ impl Perms {
 /// The temp file is created exclusively with a random name (never a predictable one), so nobody
 /// can plant it in advance. On any error the temp file is removed and `path` is untouched.
 pub fn write(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
-    replace(path, bytes, perms, true, &|_| {})
+    replace(path, bytes, perms, true, &|_| Ok(()))
 }
 
 /// [`write()`] without fsync: atomic for every reader and against a killed process, but not
 /// durable across a power cut. For files whose loss a durable record already covers (the state
 /// after a notes.ini replace: the pending record recovers it).
 pub fn write_relaxed(path: &Path, bytes: &[u8], perms: Perms) -> std::io::Result<()> {
-    replace(path, bytes, perms, false, &|_| {})
+    replace(path, bytes, perms, false, &|_| Ok(()))
 }
 
 /// [`write()`], calling `hook` with `"after-temp-write"` once the temp file is durable and with
-/// `"after-rename"` once it has replaced `path` (the crash points of the notes.ini replace).
+/// `"after-rename"` once it has replaced `path` (the crash points of the notes.ini replace); an
+/// error from the hook is returned as if the write had failed there.
 pub fn write_hooked(
     path: &Path,
     bytes: &[u8],
     perms: Perms,
-    hook: &dyn Fn(&str),
+    hook: &dyn Fn(&str) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     replace(path, bytes, perms, true, hook)
 }
@@ -91,7 +92,7 @@ fn replace(
     bytes: &[u8],
     perms: Perms,
     durable: bool,
-    hook: &dyn Fn(&str),
+    hook: &dyn Fn(&str) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let dir = path
         .parent()
@@ -104,9 +105,9 @@ fn replace(
     if durable {
         tmp.as_file().sync_all()?;
     }
-    hook("after-temp-write");
+    hook("after-temp-write")?;
     tmp.persist(path).map_err(|e| e.error)?;
-    hook("after-rename");
+    hook("after-rename")?;
     if durable { sync_dir(dir) } else { Ok(()) }
 }
 
@@ -123,7 +124,7 @@ pub fn write_twin(path: &Path, bytes: &[u8], perms: Perms, durable: bool) -> std
     if let Some(result) = twin(path, bytes, perms, durable) {
         return result;
     }
-    replace(path, bytes, perms, durable, &|_| {})
+    replace(path, bytes, perms, durable, &|_| Ok(()))
 }
 
 /// [`write_twin`]'s work; `None` when the twins cannot be linked (the caller falls back).

@@ -4,7 +4,8 @@
 //! With the feature, `DBGINI_CRASH_AT=<name>` makes the process SIGKILL itself when it reaches the
 //! point of that name: no destructor runs, no buffer is flushed, exactly as if the machine had
 //! killed it there. `DBGINI_TOUCH_AT=<name>` instead appends a comment line to notes.ini at that
-//! point, standing in for another program writing the file while dbgini works.
+//! point, standing in for another program writing the file while dbgini works. `DBGINI_FAIL_AT=<name>`
+//! makes [`fail`] return an I/O error there (a disk that fails after the rename, say).
 
 /// The points, in the order an operation reaches them.
 pub const POINTS: &[&str] = &[
@@ -49,3 +50,19 @@ pub fn point(name: &str) {
 #[cfg(not(feature = "crash-points"))]
 #[inline(always)]
 pub fn point(_name: &str) {}
+
+/// An I/O error here if the test asked for it.
+#[cfg(feature = "crash-points")]
+pub fn fail(name: &str) -> std::io::Result<()> {
+    if std::env::var("DBGINI_FAIL_AT").is_ok_and(|v| v == name) {
+        return Err(std::io::Error::other(format!("failure injected at {name}")));
+    }
+    Ok(())
+}
+
+/// An I/O error here if the test asked for it (compiled out).
+#[cfg(not(feature = "crash-points"))]
+#[inline(always)]
+pub fn fail(_name: &str) -> std::io::Result<()> {
+    Ok(())
+}

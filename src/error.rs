@@ -83,6 +83,16 @@ pub enum Error {
         /// How long dbgini waited.
         waited_secs: u64,
     },
+    /// notes.ini was replaced, but what followed (syncing its directory) failed: the change is in
+    /// place, and its pending record stays for the next command to finish.
+    #[error("{} was changed, but making the change durable failed", path.display())]
+    Unfinished {
+        /// The notes.ini.
+        path: PathBuf,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// The file changed between dbgini's read and its replace.
     #[error("{} changed while dbgini was working on it; nothing was written", path.display())]
     ChangedUnderneath {
@@ -191,6 +201,7 @@ impl Error {
             Error::Io { .. }
             | Error::Locked { .. }
             | Error::ChangedUnderneath { .. }
+            | Error::Unfinished { .. }
             | Error::StartOver
             | Error::Console { .. }
             | Error::Unconfirmed { .. } => ExitCode::Failure,
@@ -234,6 +245,7 @@ impl Error {
             },
             Error::Locked { .. } => "wait for the other dbgini to finish, or raise --lock-timeout".into(),
             Error::ChangedUnderneath { .. } => "another program (Domino itself or an editor) wrote notes.ini; run the same dbgini command again".into(),
+            Error::Unfinished { .. } => "check the disk (dmesg), then run `dbgini status`: it records the change from the pending record, and `dbgini revert` undoes it".into(),
             Error::Interrupted { pending, backup, .. } => format!(
                 "compare notes.ini with the backup {}; when notes.ini is right as it is, delete {} and run dbgini again",
                 backup.as_ref().map_or("(none kept)".into(), |b| b.display().to_string()),

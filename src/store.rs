@@ -480,11 +480,26 @@ impl Session {
                 if !same_content(real, &self.bytes)? {
                     return Err(Error::ChangedUnderneath { path: real.clone() });
                 }
-                atomic::write_hooked(real, after, self.perms, &crate::crash::point)
+                let hook = |name: &str| {
+                    crate::crash::point(name);
+                    crate::crash::fail(name)
+                };
+                atomic::write_hooked(real, after, self.perms, &hook)
                     .map_err(|e| Error::io("replace", real, e))
             });
             if let Err(e) = replaced {
-                // notes.ini is unchanged: the pending record is void.
+                // The new file in place (the rename happened, and only syncing its directory
+                // failed): the record stays, and the next command finishes the operation from it.
+                // Anything else (unchanged, or changed by another program): the record is void.
+                if same_content(real, after).unwrap_or(false) {
+                    return Err(match e {
+                        Error::Io { source, .. } => Error::Unfinished {
+                            path: real.clone(),
+                            source,
+                        },
+                        other => other,
+                    });
+                }
                 let _ = clear_pending(&path);
                 return Err(e);
             }

@@ -329,3 +329,48 @@ fn temp_files_a_killed_write_left_in_the_state_directory_are_removed() {
         assert!(!s.exists(), "{} is still there", s.display());
     }
 }
+
+#[test]
+fn a_write_that_fails_after_the_rename_keeps_its_record_and_is_finished() {
+    // The rename happened, then syncing the directory failed: notes.ini has changed, so the
+    // record must survive the error for the next command to finish the operation.
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    let out = env
+        .cmd()
+        .args(["enable", "router"])
+        .env("DBGINI_FAIL_AT", "after-rename")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was changed, but making the change durable failed")
+            && err.contains("caused by: failure injected at after-rename")
+            && err.contains("run `dbgini status`"),
+        "{err}"
+    );
+    assert!(env.bytes() != original, "the rename had happened");
+    let out = env.ok(&["status"]);
+    assert!(
+        stderr(&out).contains("was interrupted after it had written notes.ini"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(leases(&env), ["router"]);
+    env.ok(&["revert"]);
+    assert!(env.bytes() == original);
+
+    // Failing before the rename: nothing changed, and the record is void.
+    let out = env
+        .cmd()
+        .args(["enable", "router"])
+        .env("DBGINI_FAIL_AT", "after-temp-write")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(env.bytes() == original);
+    let out = env.ok(&["status"]);
+    assert!(!stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert_eq!(leases(&env), Vec::<String>::new());
+}
