@@ -83,12 +83,14 @@ pub enum Error {
         /// How long dbgini waited.
         waited_secs: u64,
     },
-    /// notes.ini was replaced, but what followed (syncing its directory) failed: the change is in
-    /// place, and its pending record stays for the next command to finish.
-    #[error("{} was changed, but making the change durable failed", path.display())]
+    /// notes.ini was replaced, but a step after it failed: the change is in place, and its
+    /// pending record stays for the next command to finish.
+    #[error("{} was changed, but {step} failed", path.display())]
     Unfinished {
         /// The notes.ini.
         path: PathBuf,
+        /// The step that failed.
+        step: &'static str,
         /// What failed.
         #[source]
         source: std::io::Error,
@@ -245,7 +247,7 @@ impl Error {
             },
             Error::Locked { .. } => "wait for the other dbgini to finish, or raise --lock-timeout".into(),
             Error::ChangedUnderneath { .. } => "another program (Domino itself or an editor) wrote notes.ini; run the same dbgini command again".into(),
-            Error::Unfinished { .. } => "check the disk (dmesg), then run `dbgini status`: it records the change from the pending record, and `dbgini revert` undoes it".into(),
+            Error::Unfinished { .. } => "check the disk (free space, dmesg), then run `dbgini status`: it records the change and its lease from the pending record if they are missing, and `dbgini revert` undoes it".into(),
             Error::Interrupted { pending, backup, .. } => format!(
                 "compare notes.ini with the backup {}; when notes.ini is right as it is, delete {} and run dbgini again",
                 backup.as_ref().map_or("(none kept)".into(), |b| b.display().to_string()),

@@ -492,13 +492,7 @@ impl Session {
                 // failed): the record stays, and the next command finishes the operation from it.
                 // Anything else (unchanged, or changed by another program): the record is void.
                 if same_content(real, after).unwrap_or(false) {
-                    return Err(match e {
-                        Error::Io { source, .. } => Error::Unfinished {
-                            path: real.clone(),
-                            source,
-                        },
-                        other => other,
-                    });
+                    return Err(unfinished(real, "making it durable")(e));
                 }
                 let _ = clear_pending(&path);
                 return Err(e);
@@ -507,17 +501,24 @@ impl Session {
             // state needs no fsync of its own. The record is not emptied: once the state is
             // written it is older than the state, and the next commit writes the other slot,
             // so this record stays whole until a newer one is durable.
-            self.write_state_relaxed(state)?;
+            self.write_state_relaxed(state)
+                .map_err(unfinished(real, "recording its lease state"))?;
             crate::crash::point("after-state");
             crate::crash::point("before-done");
         } else {
             self.write_state(state)?;
         }
+        let changed = after != self.bytes.as_slice();
         self.bytes = after_arc;
         self.state = state.clone();
         self.state.ended.clear();
-        self.append_ended(&state.ended)?;
-        self.append_audit(&audit)
+        let logged = self
+            .append_ended(&state.ended)
+            .and_then(|()| self.append_audit(&audit));
+        match logged {
+            Err(e) if changed => Err(unfinished(&self.target.real, "writing the audit log")(e)),
+            other => other,
+        }
     }
 
     fn backup(&self, now: Timestamp) -> Result<()> {
@@ -657,6 +658,16 @@ fn newest_backup(target: &Target) -> Option<PathBuf> {
         .collect();
     all.sort();
     all.pop()
+}
+
+/// Turns an I/O error that came after notes.ini was replaced into [`Error::Unfinished`]: the
+/// generic advice for I/O errors says notes.ini was not changed, which is no longer true.
+fn unfinished(path: &Path, step: &'static str) -> impl FnOnce(Error) -> Error {
+    let path = path.to_path_buf();
+    move |e| match e {
+        Error::Io { source, .. } => Error::Unfinished { path, step, source },
+        other => other,
+    }
 }
 
 /// The first line of a pending record: `dbgini-pending 2 <serial> <body length> <sha256 of the

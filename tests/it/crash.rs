@@ -345,7 +345,7 @@ fn a_write_that_fails_after_the_rename_keeps_its_record_and_is_finished() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("was changed, but making the change durable failed")
+        err.contains("was changed, but making it durable failed")
             && err.contains("caused by: failure injected at after-rename")
             && err.contains("run `dbgini status`"),
         "{err}"
@@ -373,4 +373,46 @@ fn a_write_that_fails_after_the_rename_keeps_its_record_and_is_finished() {
     let out = env.ok(&["status"]);
     assert!(!stderr(&out).contains("interrupted"), "{}", stderr(&out));
     assert_eq!(leases(&env), Vec::<String>::new());
+}
+
+#[test]
+fn a_state_or_log_that_cannot_be_written_after_the_file_changed_says_so_and_recovers() {
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    env.ok(&["enable", "router"]);
+    // The state's spare twin is a directory: writing the state fails after notes.ini changed.
+    let spare = state_dir(&env).join("state.toml.b");
+    std::fs::create_dir(&spare).unwrap();
+    let out = env.run(&["enable", "smtp-inbound"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was changed, but recording its lease state failed")
+            && err.contains("run `dbgini status`"),
+        "{err}"
+    );
+    std::fs::remove_dir(&spare).unwrap();
+    let out = env.ok(&["status"]);
+    assert!(
+        stderr(&out).contains("was interrupted after it had written notes.ini"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(leases(&env), ["router", "smtp-inbound"]);
+
+    // The audit log cannot be appended to: the change and the lease stand, and the error says so.
+    let audit = state_dir(&env).join("audit.jsonl");
+    std::fs::remove_file(&audit).unwrap();
+    std::fs::create_dir(&audit).unwrap();
+    let out = env.run(&["revert", "smtp-inbound"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was changed, but writing the audit log failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(leases(&env), ["router"]);
+    std::fs::remove_dir(&audit).unwrap();
+    env.ok(&["revert"]);
+    assert!(env.bytes() == original);
 }
