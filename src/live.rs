@@ -90,10 +90,11 @@ pub fn detect(data_dirs: &[PathBuf]) -> Detected {
 /// container's pid namespace it is an ordinary process, perhaps the one that started Domino) or
 /// where the kernel does not list children (`CONFIG_PROC_CHILDREN`).
 fn kernel_threads() -> Vec<u32> {
-    let kthreadd = std::fs::read_to_string("/proc/2/stat").is_ok_and(|s| is_kernel_thread(&s));
-    let children = match std::fs::read_to_string("/proc/2/task/2/children") {
-        Ok(children) if kthreadd => children,
-        _ => return Vec::new(),
+    if !std::fs::read_to_string("/proc/2/stat").is_ok_and(|s| is_kernel_thread(&s)) {
+        return Vec::new();
+    }
+    let Ok(children) = std::fs::read_to_string("/proc/2/task/2/children") else {
+        return Vec::new();
     };
     let mut pids: Vec<u32> = children
         .split_whitespace()
