@@ -142,40 +142,50 @@ fn twin(path: &Path, bytes: &[u8], perms: Perms, durable: bool) -> Option<std::i
     let a_is_current = std::fs::metadata(&a).is_ok_and(|m| Some(id(&m)) == current);
     let spare = if a_is_current { b } else { a };
     let link = dir.join(format!("{}link", temp_prefix(std::ffi::OsStr::new(&name))));
-    let result = (|| {
-        let existed = spare.exists();
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&spare)?;
-        if !existed {
-            set_perms(&spare, perms)?;
-        }
-        f.write_all(bytes)?;
-        f.set_len(bytes.len() as u64)?;
-        if durable {
-            f.sync_data()?;
-        }
-        match std::fs::remove_file(&link) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        std::fs::hard_link(&spare, &link)?;
-        Ok(())
-    })();
-    match result {
+    if let Err(e) = overwrite(&spare, bytes, perms, durable) {
+        return Some(Err(e));
+    }
+    // A link left by a killed write is in the way.
+    match std::fs::remove_file(&link) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Some(Err(e)),
+        _ => {}
+    }
+    match std::fs::hard_link(&spare, &link) {
         Ok(()) => {}
-        // No hard links here: leave it to the temp file and rename.
+        // No hard links on this file system (EPERM, or not supported): leave it to the temp
+        // file and rename.
         Err(e)
-            if matches!(e.kind(), std::io::ErrorKind::Unsupported)
-                || e.raw_os_error() == Some(1) =>
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::Unsupported | std::io::ErrorKind::PermissionDenied
+            ) =>
         {
             return None;
         }
         Err(e) => return Some(Err(e)),
     }
     Some(std::fs::rename(&link, path).and_then(|()| if durable { sync_dir(dir) } else { Ok(()) }))
+}
+
+/// Writes `bytes` over `path` in place (created with `perms` if missing), cut to length: no
+/// block is freed unless the file shrinks past one. Not atomic for readers: for the state's spare
+/// twin, which nobody reads, and for checksummed records, which tell a torn write.
+pub fn overwrite(path: &Path, bytes: &[u8], perms: Perms, durable: bool) -> std::io::Result<()> {
+    let existed = path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    if !existed {
+        set_perms(path, perms)?;
+    }
+    f.write_all(bytes)?;
+    f.set_len(bytes.len() as u64)?;
+    if durable {
+        f.sync_data()?;
+    }
+    Ok(())
 }
 
 /// Gives `path` the mode and owner of `perms` (the owner only where it differs, so a non-root

@@ -307,12 +307,20 @@ impl Session {
     /// the baselines are durable first); no audit record.
     pub fn write_state_only(&mut self, caller: &Caller, state: &State) -> Result<()> {
         self.lock_for_write(caller)?;
-        let mut state = state.clone();
-        state.clock = Some(anchor(self.state.clock.as_ref(), &caller.clock()));
-        state.serial = self.state.serial + 1;
+        let state = self.next(caller, state);
         self.write_state(&state)?;
         self.state = state;
         Ok(())
+    }
+
+    /// `state` as the next commit records it: stamped with the caller's clock (see
+    /// [`crate::lease::effective_now`]) and one serial above the committed state.
+    fn next(&self, caller: &Caller, state: &State) -> State {
+        State {
+            clock: Some(anchor(self.state.clock.as_ref(), &caller.clock())),
+            serial: self.state.serial + 1,
+            ..state.clone()
+        }
     }
 
     /// The document as read.
@@ -397,24 +405,15 @@ impl Session {
             sha256(body.as_bytes())
         );
         let existed = path.exists();
-        let io = |e| Error::io("write", path, e);
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io)?;
-        if !existed {
-            atomic::set_perms(path, self.perms.private()).map_err(io)?;
-        }
-        f.rewind().map_err(io)?;
-        f.write_all(record.as_bytes()).map_err(io)?;
-        f.set_len(record.len() as u64).map_err(io)?;
-        f.sync_data().map_err(io)?;
-        if !existed {
-            atomic::sync_dir(&self.target.state_dir).map_err(io)?;
-        }
-        Ok(())
+        atomic::overwrite(path, record.as_bytes(), self.perms.private(), true)
+            .and_then(|()| {
+                if existed {
+                    Ok(())
+                } else {
+                    atomic::sync_dir(&self.target.state_dir)
+                }
+            })
+            .map_err(|e| Error::io("write", path, e))
     }
 
     fn write_state(&self, state: &State) -> Result<()> {
@@ -449,18 +448,16 @@ impl Session {
     ) -> Result<()> {
         let after_arc = after.clone();
         let after: &[u8] = after;
-        if after == self.bytes.as_slice() && state == &self.state {
+        let changed = after != self.bytes.as_slice();
+        if !changed && state == &self.state {
             return Ok(());
         }
         self.lock_for_write(caller)?;
-        let mut state = state.clone();
-        state.clock = Some(anchor(self.state.clock.as_ref(), &caller.clock()));
-        state.serial = self.state.serial + 1;
-        let state = &state;
+        let state = &self.next(caller, state);
         let real = &self.target.real;
         audit.before_sha256 = sha256(&self.bytes);
         audit.after_sha256 = sha256(after);
-        if after != self.bytes.as_slice() {
+        if changed {
             let pending = Pending {
                 op: op.to_string(),
                 started: audit.time,
@@ -508,7 +505,6 @@ impl Session {
         } else {
             self.write_state(state)?;
         }
-        let changed = after != self.bytes.as_slice();
         self.bytes = after_arc;
         self.state = state.clone();
         self.state.ended.clear();
@@ -744,10 +740,9 @@ fn clear_pending(path: &Path) -> Result<()> {
     }
 }
 
-/// Whether a target has a pending record that the next command must resolve (an interrupted
-/// operation), for `doctor`, which changes nothing.
-pub fn has_pending(target: &Target) -> bool {
-    let committed = peek_state(target).map_or(0, |s| s.serial);
+/// Whether a target has a pending record newer than the state with serial `committed` (an
+/// interrupted operation the next command must resolve), for commands that change nothing.
+pub fn has_pending(target: &Target, committed: u64) -> bool {
     target
         .pending_files()
         .iter()

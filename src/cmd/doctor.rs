@@ -154,7 +154,7 @@ pub fn run(ctx: &Context) -> Result<Report> {
         .collect();
     findings.extend(lint_document(&doc, &managed));
     check_outfile(&doc, &target, &mut findings);
-    if crate::store::has_pending(&target) {
+    if crate::store::has_pending(&target, state.as_ref().map_or(0, |s| s.serial)) {
         findings.push(finding(
             Severity::Warning,
             "pending",

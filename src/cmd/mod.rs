@@ -145,8 +145,8 @@ impl Context {
                 if enforce == Enforce::Lenient
                     && source.kind() == std::io::ErrorKind::PermissionDenied =>
             {
-                let pending = crate::store::has_pending(&target);
                 let session = Session::open_unlocked(target)?;
+                let pending = crate::store::has_pending(&session.target, session.state.serial);
                 warnings.push(format!(
                     "you may not write dbgini's state for {} (it belongs to {}), so this shows what is recorded without reverting expired leases{}; run dbgini as that user (or root) to enforce",
                     session.target.real.display(),
