@@ -5,7 +5,9 @@
 //! point of that name: no destructor runs, no buffer is flushed, exactly as if the machine had
 //! killed it there. `DBGINI_TOUCH_AT=<name>` instead appends a comment line to notes.ini at that
 //! point, standing in for another program writing the file while dbgini works. `DBGINI_FAIL_AT=<name>`
-//! makes [`fail`] return an I/O error there (a disk that fails after the rename, say).
+//! makes [`fail`] return an I/O error there (a disk that fails after the rename, say): at the
+//! crash points of the notes.ini replace, at `write-state` (writing the state) and at the name of
+//! a log (`audit.jsonl`, `ended.jsonl`) when appending to it.
 
 /// The points, in the order an operation reaches them.
 pub const POINTS: &[&str] = &[

@@ -160,6 +160,15 @@ pub enum Error {
         /// What to do.
         help: String,
     },
+    /// A file or directory that another user controls is not what dbgini may use (a link, the
+    /// wrong owner, writable by others): dbgini stopped before using it.
+    #[error("{} {what}", path.display())]
+    Untrusted {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong with it.
+        what: String,
+    },
     /// The state is unreadable.
     #[error("dbgini's state at {} cannot be read: {msg}", path.display())]
     BadState {
@@ -199,7 +208,8 @@ impl Error {
             | Error::Interrupted { .. }
             | Error::BadState { .. }
             | Error::ServerRunning { .. }
-            | Error::Unsafe { .. } => ExitCode::Refused,
+            | Error::Unsafe { .. }
+            | Error::Untrusted { .. } => ExitCode::Refused,
             Error::Io { .. }
             | Error::Locked { .. }
             | Error::ChangedUnderneath { .. }
@@ -258,6 +268,10 @@ impl Error {
                 "{kept}; check at the console with `show config KEY`, then run the command again (or raise --confirm-timeout)"
             ),
             Error::Unsafe { help, .. } => help.clone(),
+            Error::Untrusted { path, .. } => format!(
+                "nothing was changed; find out who put {} there (it may be an attack on the account that runs dbgini), remove or fix it, then run dbgini again",
+                path.display()
+            ),
             Error::StartOver => "run the same command again".into(),
             Error::ServerRunning { .. } => "use --mode console (the default auto mode does this), or stop the server first; `--mode file --force` edits the file anyway".into(),
             Error::ModeUnknown { .. } => "pass --mode file when the server is down, or --mode console when it runs".into(),

@@ -25,4 +25,5 @@ pub mod live;
 pub mod output;
 pub mod profile;
 pub mod registry;
+pub mod safe;
 pub mod store;

@@ -40,7 +40,6 @@ impl Registry {
             ..current_owner(&self.dir)
         };
         atomic::write(&entry, &line, perms)
-            .map_err(|e| Error::io("write the registry entry", &entry, e))
     }
 
     /// Drops `real` (idempotent).

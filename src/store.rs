@@ -16,7 +16,7 @@
 //! stops it at, the next [`Session::open`] finds notes.ini either whole-old or whole-new and makes
 //! the state agree (see [`Recovery`]).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,10 +26,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::atomic;
+use crate::atomic::{self, Perms};
 use crate::error::{Error, Result};
 use crate::ini::Document;
 use crate::lease::{Clock, Drift, KeyChange, STATE_VERSION, State, anchor};
+use crate::safe::{Dir, Open};
 
 /// How many backups of notes.ini are kept.
 pub const BACKUPS_KEPT: usize = 10;
@@ -41,70 +42,225 @@ pub struct Target {
     pub ini: PathBuf,
     /// The real file (symlinks followed): what is replaced.
     pub real: PathBuf,
-    /// `.dbgini/<file name>/` beside the real file.
+    /// The directory that holds the real file (the data directory, usually).
+    pub dir: PathBuf,
+    /// The real file's name in it.
+    pub name: String,
+    /// `.dbgini/<file name>/` beside the real file (for messages: it is opened through [`Dir`]
+    /// handles, never by this path).
     pub state_dir: PathBuf,
+    /// The real file's mode and owner when it was resolved. Every file and directory dbgini keeps
+    /// for it is created with that owner and must still have it when it is opened again.
+    pub perms: Perms,
+}
+
+/// The state directory's name in the directory of notes.ini.
+const STATE_DIR: &str = ".dbgini";
+/// The state file.
+const STATE: &str = "state.toml";
+/// The lock file.
+const LOCK: &str = "lock";
+/// The audit log.
+const AUDIT: &str = "audit.jsonl";
+/// Leases that ended, for `status` and `bundle`.
+const ENDED: &str = "ended.jsonl";
+/// The backups of notes.ini.
+const BACKUPS: &str = "backups";
+
+/// `pending.0` and `pending.1`: the intent records, each overwritten in place, the one for the
+/// state with serial `n` in `pending.{n % 2}` (see [`Session::commit`]).
+fn pending_name(serial: u64) -> &'static str {
+    if serial.is_multiple_of(2) {
+        "pending.0"
+    } else {
+        "pending.1"
+    }
 }
 
 impl Target {
     /// Resolves the real file and the state directory.
+    ///
+    /// As root, a notes.ini reached through symbolic links is followed only when root or the
+    /// file's owner made every link on the way, and, if the owner did, only into a directory the
+    /// owner may write: otherwise whoever controls a link could make root manage (write, and
+    /// create state beside) a file of their choosing.
     pub fn resolve(ini: &Path) -> Result<Target> {
         let real = std::fs::canonicalize(ini).map_err(|e| Error::io("open", ini, e))?;
-        if !real.is_file() {
+        let meta = std::fs::symlink_metadata(&real).map_err(|e| Error::io("open", ini, e))?;
+        if meta.is_dir() {
             return Err(Error::invalid(
-                format!("{} is not a file", ini.display()),
+                format!("{} is a directory", ini.display()),
                 "--ini must name the notes.ini file itself, not its directory",
             ));
         }
-        let dir = real.parent().unwrap_or(Path::new("/"));
+        if !meta.is_file() {
+            return Err(Error::invalid(
+                format!("{} is not a regular file", ini.display()),
+                "--ini must name the server's notes.ini, a regular file (not a device, a pipe or a socket)",
+            ));
+        }
+        let dir = real.parent().unwrap_or(Path::new("/")).to_path_buf();
         let name = real
             .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| {
+                Error::invalid(
+                    format!("{}: the file name is not UTF-8", real.display()),
+                    "rename the file to an ASCII name such as notes.ini",
+                )
+            })?
+            .to_string();
+        let perms = Perms::of(&meta);
+        if crate::safe::is_root() {
+            check_links(ini, &real, &dir, perms)?;
+        }
         Ok(Target {
             ini: ini.to_path_buf(),
-            state_dir: dir.join(".dbgini").join(name),
+            state_dir: dir.join(STATE_DIR).join(&name),
+            dir,
+            name,
             real,
+            perms,
         })
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    /// Opens the directory that holds notes.ini: the one directory reached by path.
+    pub fn data(&self) -> Result<Dir> {
+        Dir::anchor(&self.dir, self.perms)
+    }
+
+    /// Opens the state directory, when there is one.
+    pub fn state(&self) -> Result<Option<Dir>> {
+        open_state_dir(&self.data()?, &self.name)
+    }
+
+    /// Reads notes.ini: not through a link, and only while it is a regular file with the owner
+    /// it had when it was resolved.
+    pub fn read_ini(&self) -> Result<Vec<u8>> {
+        read_ini(&self.data()?, self)
+    }
+
+    /// The path of a file in the state directory, for messages.
+    pub fn path(&self, name: &str) -> PathBuf {
         self.state_dir.join(name)
     }
 
-    /// `state.toml`.
-    pub fn state_file(&self) -> PathBuf {
-        self.path("state.toml")
-    }
-
-    /// `pending.0` and `pending.1`: the intent records, each overwritten in place, the one for
-    /// the state with serial `n` in `pending.{n % 2}` (see [`Session::commit`]).
-    pub fn pending_file(&self, serial: u64) -> PathBuf {
-        self.path(&format!("pending.{}", serial % 2))
-    }
-
-    /// Both pending record slots.
-    pub fn pending_files(&self) -> [PathBuf; 2] {
-        [self.pending_file(0), self.pending_file(1)]
-    }
-
-    /// `audit.jsonl`.
-    pub fn audit_file(&self) -> PathBuf {
-        self.path("audit.jsonl")
-    }
-
-    /// `ended.jsonl`: one line per lease that ended, for `status` and `bundle`.
-    pub fn ended_file(&self) -> PathBuf {
-        self.path("ended.jsonl")
-    }
-
-    /// `backups/`.
-    pub fn backups_dir(&self) -> PathBuf {
-        self.path("backups")
-    }
-
     fn temp_prefix(&self) -> String {
-        atomic::temp_prefix(self.real.file_name().unwrap_or_default())
+        atomic::temp_prefix(std::ffi::OsStr::new(&self.name))
     }
+}
+
+/// `.dbgini/<name>` in `data`, opened without following links and checked; `None` when missing.
+fn open_state_dir(data: &Dir, name: &str) -> Result<Option<Dir>> {
+    match data.sub(STATE_DIR)? {
+        Some(top) => top.sub(name),
+        None => Ok(None),
+    }
+}
+
+/// Reads notes.ini through the handle on its directory (see [`Target::read_ini`]).
+fn read_ini(data: &Dir, target: &Target) -> Result<Vec<u8>> {
+    let mut f = open_ini(data, target)?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", &target.real, e))?;
+    Ok(bytes)
+}
+
+fn open_ini(data: &Dir, target: &Target) -> Result<File> {
+    data.open_file(&target.name, Open::ReadShared)?
+        .map(|(f, _)| f)
+        .ok_or_else(|| Error::io("read", &target.real, std::io::ErrorKind::NotFound.into()))
+}
+
+/// The links met on the way from `ini` to the real file, each with its owner (see
+/// [`Target::resolve`]): refused unless root or the file's owner made them.
+fn check_links(ini: &Path, real: &Path, dir: &Path, perms: Perms) -> Result<()> {
+    let links = links_on_the_way(ini).map_err(|e| Error::io("open", ini, e))?;
+    if let Some((link, uid)) = links.iter().find(|(_, uid)| *uid != 0 && *uid != perms.uid) {
+        return Err(Error::Untrusted {
+            path: link.clone(),
+            what: format!(
+                "is a symbolic link made by uid {uid}, who does not own {} (uid {}); as root, dbgini follows a link to notes.ini only when root or the file's owner made it",
+                real.display(),
+                perms.uid
+            ),
+        });
+    }
+    if links.iter().any(|(_, uid)| *uid != 0) && !may_write(dir, perms) {
+        return Err(Error::Untrusted {
+            path: ini.to_path_buf(),
+            what: format!(
+                "leads through a link of uid {} to {}, in a directory that user may not write; as root, dbgini will not manage a file there",
+                perms.uid,
+                real.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Whether the owner of `perms` may write the directory `dir` (owner, or the write bits for
+/// its group or everyone).
+#[cfg(unix)]
+fn may_write(dir: &Path, perms: Perms) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).is_ok_and(|m| {
+        m.uid() == perms.uid
+            || m.mode() & 0o002 != 0
+            || (m.mode() & 0o020 != 0 && m.gid() == perms.gid)
+    })
+}
+
+#[cfg(not(unix))]
+fn may_write(_dir: &Path, _perms: Perms) -> bool {
+    true
+}
+
+/// Every symbolic link resolving `path` meets, with its owner, in order.
+#[cfg(unix)]
+fn links_on_the_way(path: &Path) -> std::io::Result<Vec<(PathBuf, u32)>> {
+    use std::collections::VecDeque;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Component;
+    let path = std::path::absolute(path)?;
+    let mut todo: VecDeque<PathBuf> = path
+        .components()
+        .map(|c| PathBuf::from(c.as_os_str()))
+        .collect();
+    let mut at = PathBuf::new();
+    let mut links = Vec::new();
+    while let Some(part) = todo.pop_front() {
+        match part.components().next() {
+            Some(Component::RootDir) => at = PathBuf::from("/"),
+            Some(Component::ParentDir) => {
+                at.pop();
+            }
+            Some(Component::Normal(_)) => {
+                let next = at.join(&part);
+                let m = std::fs::symlink_metadata(&next)?;
+                if !m.file_type().is_symlink() {
+                    at = next;
+                    continue;
+                }
+                if links.len() >= 40 {
+                    return Err(std::io::Error::other("too many levels of symbolic links"));
+                }
+                links.push((next.clone(), m.uid()));
+                let to = std::fs::read_link(&next)?;
+                for c in to.components().rev() {
+                    todo.push_front(PathBuf::from(c.as_os_str()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(links)
+}
+
+#[cfg(not(unix))]
+fn links_on_the_way(_path: &Path) -> std::io::Result<Vec<(PathBuf, u32)>> {
+    Ok(Vec::new())
 }
 
 /// Who is running dbgini, and when: everything the store records about the caller.
@@ -213,7 +369,10 @@ pub struct Session {
     pub state: State,
     /// What recovery did, if anything.
     pub recovery: Vec<Recovery>,
-    perms: atomic::Perms,
+    /// The directory holding notes.ini.
+    data: Dir,
+    /// The state directory, once it exists.
+    dir: Option<Dir>,
     lock: Option<File>,
 }
 
@@ -231,32 +390,33 @@ impl Session {
     /// without creating anything; [`Session::lock_for_write`] creates the state directory when
     /// a command is about to write.
     pub fn open(target: Target, caller: &Caller) -> Result<Session> {
-        let meta =
-            std::fs::metadata(&target.real).map_err(|e| Error::io("read", &target.real, e))?;
-        let perms = atomic::Perms::of(&meta);
+        let data = target.data()?;
+        let dir = open_state_dir(&data, &target.name)?;
         let mut session = Session {
             bytes: Arc::new(Vec::new()),
             state: State::default(),
             recovery: Vec::new(),
-            perms,
+            data,
+            dir,
             lock: None,
             target,
         };
-        if session.target.state_dir.is_dir() {
-            session.lock = Some(lock(&session.target, caller, perms)?);
+        if let Some(dir) = &session.dir {
+            session.lock = Some(lock(dir, caller)?);
+            check_state_files(dir)?;
             crate::crash::point("after-lock");
             session.remove_stale_temp_files(false);
-            session.state = read_state(&session.target.state_file())?;
+            session.state = read_state(dir)?;
             session.recovery = session.recover(session.state.serial)?;
             if session
                 .recovery
                 .iter()
                 .any(|r| matches!(r, Recovery::Finished(_)))
             {
-                session.state = read_state(&session.target.state_file())?;
+                session.state = read_state(session.state_dir()?)?;
             }
         }
-        session.bytes = Arc::new(read(&session.target.real)?);
+        session.bytes = Arc::new(read_ini(&session.data, &session.target)?);
         Ok(session)
     }
 
@@ -265,15 +425,31 @@ impl Session {
     /// interrupted write. Readers always see a whole state file (it is replaced by a rename);
     /// any write through this session fails at [`Session::lock_for_write`], as it must.
     pub fn open_unlocked(target: Target) -> Result<Session> {
-        let meta =
-            std::fs::metadata(&target.real).map_err(|e| Error::io("read", &target.real, e))?;
+        let data = target.data()?;
+        let dir = open_state_dir(&data, &target.name)?;
+        let state = match &dir {
+            Some(d) => read_state(d)?,
+            None => State::default(),
+        };
         Ok(Session {
-            bytes: Arc::new(read(&target.real)?),
-            state: read_state(&target.state_file())?,
+            bytes: Arc::new(read_ini(&data, &target)?),
+            state,
             recovery: Vec::new(),
-            perms: atomic::Perms::of(&meta),
+            data,
+            dir,
             lock: None,
             target,
+        })
+    }
+
+    /// The state directory (it exists once the session is locked).
+    fn state_dir(&self) -> Result<&Dir> {
+        self.dir.as_ref().ok_or_else(|| {
+            Error::io(
+                "open",
+                &self.target.state_dir,
+                std::io::ErrorKind::NotFound.into(),
+            )
         })
     }
 
@@ -284,12 +460,14 @@ impl Session {
         if self.lock.is_some() {
             return Ok(());
         }
-        create_state_dir(&self.target, self.perms)?;
-        self.lock = Some(lock(&self.target, caller, self.perms)?);
+        let dir = self.data.make_sub(STATE_DIR)?.make_sub(&self.target.name)?;
+        self.lock = Some(lock(&dir, caller)?);
+        check_state_files(&dir)?;
+        self.dir = Some(dir);
         crate::crash::point("after-lock");
-        let state = read_state(&self.target.state_file())?;
+        let state = read_state(self.state_dir()?)?;
         if !self.recover(state.serial)?.is_empty()
-            || !same_content(&self.target.real, &self.bytes)?
+            || !self.same_content(&self.bytes)?
             || state != self.state
         {
             return Err(Error::StartOver);
@@ -299,7 +477,7 @@ impl Session {
 
     /// Reads notes.ini again (the server wrote it, in console mode).
     pub fn reread(&mut self) -> Result<()> {
-        self.bytes = Arc::new(read(&self.target.real)?);
+        self.bytes = Arc::new(read_ini(&self.data, &self.target)?);
         Ok(())
     }
 
@@ -328,22 +506,33 @@ impl Session {
         Document::from_shared(self.bytes.clone())
     }
 
+    /// Whether notes.ini holds exactly `bytes` now.
+    fn same_content(&self, bytes: &[u8]) -> Result<bool> {
+        same_content(
+            open_ini(&self.data, &self.target)?,
+            &self.target.real,
+            bytes,
+        )
+    }
+
     /// Removes dbgini's temp files for this target: in the state directory and among the
-    /// backups (a few entries each), and with `beside_ini` beside notes.ini too.
+    /// backups (a few entries each), and with `beside_ini` beside notes.ini too. Names are
+    /// removed, never what a link points to.
     fn remove_stale_temp_files(&self, beside_ini: bool) {
         let prefix = self.target.temp_prefix();
-        let dir = self.target.real.parent().unwrap_or(Path::new("/"));
-        let backups = self.target.backups_dir();
-        let state_dirs = [self.target.state_dir.as_path(), backups.as_path()];
-        for d in state_dirs.into_iter().chain(beside_ini.then_some(dir)) {
-            let Ok(entries) = std::fs::read_dir(d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with(&prefix) || (d != dir && name.starts_with(atomic::TEMP_PREFIX))
-                {
-                    let _ = std::fs::remove_file(e.path());
+        let Some(state) = &self.dir else { return };
+        let backups = state.sub(BACKUPS).ok().flatten();
+        for d in [Some(state), backups.as_ref()].into_iter().flatten() {
+            for name in d.names().unwrap_or_default() {
+                if name.starts_with(atomic::TEMP_PREFIX) {
+                    let _ = d.remove(&name);
+                }
+            }
+        }
+        if beside_ini {
+            for name in self.data.names().unwrap_or_default() {
+                if name.starts_with(&prefix) {
+                    let _ = self.data.remove(&name);
                 }
             }
         }
@@ -354,16 +543,17 @@ impl Session {
     /// notes.ini as it was before drops the record and looks at the older one; anything else
     /// stops with [`Error::Interrupted`]. Torn and dropped records are emptied.
     fn recover(&self, committed: u64) -> Result<Vec<Recovery>> {
+        let dir = self.state_dir()?;
         let mut done = Vec::new();
         let mut records = Vec::new();
-        for path in self.target.pending_files() {
-            match read_pending(&path, committed)? {
+        for name in [pending_name(0), pending_name(1)] {
+            match read_pending(dir, name, committed)? {
                 Framed::Empty => {}
                 Framed::Torn => {
-                    clear_pending(&path)?;
+                    clear_pending(dir, name)?;
                     done.push(Recovery::Torn);
                 }
-                Framed::Valid(p) => records.push((path, p)),
+                Framed::Valid(p) => records.push((name, p)),
             }
         }
         if records.is_empty() {
@@ -374,21 +564,21 @@ impl Session {
         // the whole data directory.
         self.remove_stale_temp_files(true);
         records.sort_by_key(|(_, p)| std::cmp::Reverse(p.state.serial));
-        let now = sha256(&read(&self.target.real)?);
-        for (path, pending) in records {
+        let now = sha256(&read_ini(&self.data, &self.target)?);
+        for (name, pending) in records {
             if now == pending.after_sha256 {
                 self.write_state(&pending.state)?;
                 done.push(Recovery::Finished(pending.op));
                 break;
             } else if now == pending.before_sha256 {
-                clear_pending(&path)?;
+                clear_pending(dir, name)?;
                 done.push(Recovery::Discarded(pending.op));
             } else {
                 return Err(Error::Interrupted {
                     op: pending.op,
                     path: self.target.real.clone(),
-                    pending: path,
-                    backup: newest_backup(&self.target),
+                    pending: dir.join(name),
+                    backup: newest_backup(dir),
                 });
             }
         }
@@ -398,22 +588,18 @@ impl Session {
     /// Writes the pending record in place and makes it durable: one `fdatasync`, and a directory
     /// sync only the first time the file is created (no temp file, no rename). A crash while
     /// writing leaves a record whose checksum fails: it predates any change to notes.ini.
-    fn write_pending(&self, path: &Path, serial: u64, body: &str) -> Result<()> {
+    fn write_pending(&self, name: &str, serial: u64, body: &str) -> Result<()> {
         let record = format!(
             "{PENDING_MAGIC} {serial} {} {}\n{body}",
             body.len(),
             sha256(body.as_bytes())
         );
-        let existed = path.exists();
-        atomic::overwrite(path, record.as_bytes(), self.perms.private(), true)
-            .and_then(|()| {
-                if existed {
-                    Ok(())
-                } else {
-                    atomic::sync_dir(&self.target.state_dir)
-                }
-            })
-            .map_err(|e| Error::io("write", path, e))
+        let dir = self.state_dir()?;
+        if dir.overwrite(name, record.as_bytes(), true)? {
+            dir.sync()
+                .map_err(|e| Error::io("write", dir.join(name), e))?;
+        }
+        Ok(())
     }
 
     fn write_state(&self, state: &State) -> Result<()> {
@@ -425,13 +611,13 @@ impl Session {
     }
 
     fn write_state_as(&self, state: &State, durable: bool) -> Result<()> {
-        let path = self.target.state_file();
+        let dir = self.state_dir()?;
+        crate::crash::fail("write-state").map_err(|e| Error::io("write", dir.join(STATE), e))?;
         let text = toml::to_string_pretty(state).map_err(|e| Error::BadState {
-            path: path.clone(),
+            path: dir.join(STATE),
             msg: e.to_string(),
         })?;
-        atomic::write_twin(&path, text.as_bytes(), self.perms.private(), durable)
-            .map_err(|e| Error::io("write", path, e))
+        dir.write_twin(STATE, text.as_bytes(), durable)
     }
 
     /// Makes `after` and `state` durable, in the order that recovery relies on, and appends
@@ -465,33 +651,33 @@ impl Session {
                 after_sha256: audit.after_sha256.clone(),
                 state: state.clone(),
             };
-            let path = self.target.pending_file(state.serial);
+            let name = pending_name(state.serial);
             let text = toml::to_string_pretty(&pending).map_err(|e| Error::BadState {
-                path: path.clone(),
+                path: self.target.path(name),
                 msg: e.to_string(),
             })?;
-            self.write_pending(&path, state.serial, &text)?;
+            self.write_pending(name, state.serial, &text)?;
             crate::crash::point("after-pending");
             let replaced = self.backup(audit.time).and_then(|()| {
                 crate::crash::point("after-backup");
-                if !same_content(real, &self.bytes)? {
+                if !self.same_content(&self.bytes)? {
                     return Err(Error::ChangedUnderneath { path: real.clone() });
                 }
                 let hook = |name: &str| {
                     crate::crash::point(name);
                     crate::crash::fail(name)
                 };
-                atomic::write_hooked(real, after, self.perms, &hook)
-                    .map_err(|e| Error::io("replace", real, e))
+                self.data
+                    .replace_hooked(&self.target.name, after, self.target.perms, true, &hook)
             });
             if let Err(e) = replaced {
                 // The new file in place (the rename happened, and only syncing its directory
                 // failed): the record stays, and the next command finishes the operation from it.
                 // Anything else (unchanged, or changed by another program): the record is void.
-                if same_content(real, after).unwrap_or(false) {
+                if self.same_content(after).unwrap_or(false) {
                     return Err(unfinished(real, "making it durable")(e));
                 }
-                let _ = clear_pending(&path);
+                let _ = clear_pending(self.state_dir()?, name);
                 return Err(e);
             }
             // From here on the pending record recovers everything after a power cut, so the
@@ -518,108 +704,105 @@ impl Session {
     }
 
     fn backup(&self, now: Timestamp) -> Result<()> {
-        let dir = self.target.backups_dir();
-        ensure_dir(&dir, self.perms)?;
-        let name = self
-            .target
-            .real
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let dir = self.state_dir()?.make_sub(BACKUPS)?;
+        let name = &self.target.name;
         let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
-        let mut path = dir.join(format!("{name}.{stamp}"));
+        let mut file = format!("{name}.{stamp}");
         let mut n = 1;
-        while path.exists() {
+        while dir.exists(&file) {
             n += 1;
-            path = dir.join(format!("{name}.{stamp}-{n:03}"));
+            file = format!("{name}.{stamp}-{n:03}");
         }
         // A hard link keeps the old file's inode, which the replace then leaves to the backup
         // alone: no copy, no fsync (backups are a convenience; the pending record is the
         // guarantee). Where links are not possible, a copy.
-        if std::fs::hard_link(&self.target.real, &path).is_err() {
-            atomic::write_relaxed(&path, &self.bytes, self.perms.private())
-                .map_err(|e| Error::io("write backup", &path, e))?;
+        if dir.link_from(&self.data, name, &file).is_err() {
+            dir.replace(&file, &self.bytes, self.target.perms.private(), false)?;
         }
-        let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|e| Error::io("list", &dir, e))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name()
-                    .is_some_and(|f| f.to_string_lossy().starts_with(&format!("{name}.")))
-            })
+        let mut all: Vec<String> = dir
+            .names()
+            .map_err(|e| Error::io("list", dir.path(), e))?
+            .into_iter()
+            .filter(|f| f.starts_with(&format!("{name}.")))
             .collect();
         all.sort();
         for old in all.iter().rev().skip(BACKUPS_KEPT) {
-            let _ = std::fs::remove_file(old);
+            let _ = dir.remove(old);
         }
         Ok(())
     }
 
     /// Appends a record to the audit log (`commit` does this for writes).
     pub fn append_audit(&self, record: &AuditRecord) -> Result<()> {
-        let path = self.target.audit_file();
         let mut line = serde_json::to_string(record).map_err(|e| Error::BadState {
-            path: path.clone(),
+            path: self.target.path(AUDIT),
             msg: e.to_string(),
         })?;
         line.push('\n');
-        self.append_line(&path, &line)
+        self.append_line(AUDIT, &line)
     }
 
     fn append_ended(&self, ended: &[crate::lease::Ended]) -> Result<()> {
         if ended.is_empty() {
             return Ok(());
         }
-        let path = self.target.ended_file();
         let mut text = String::new();
         for e in ended {
             text.push_str(&serde_json::to_string(e).map_err(|err| Error::BadState {
-                path: path.clone(),
+                path: self.target.path(ENDED),
                 msg: err.to_string(),
             })?);
             text.push('\n');
         }
+        let dir = self.state_dir()?;
         // History, bounded: past 1 MiB the log keeps only what `status` and `bundle` show.
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 1 << 20) {
+        let big = dir
+            .open_file(ENDED, Open::Read)?
+            .is_some_and(|(f, _)| f.metadata().is_ok_and(|m| m.len() > 1 << 20));
+        if big {
             let mut kept = String::new();
-            for e in read_ended(&self.target) {
+            for e in read_ended_in(dir) {
                 kept.push_str(&serde_json::to_string(&e).unwrap_or_default());
                 kept.push('\n');
             }
             kept.push_str(&text);
-            return atomic::write_relaxed(&path, kept.as_bytes(), self.perms.private())
-                .map_err(|e| Error::io("write", &path, e));
+            return dir.replace(ENDED, kept.as_bytes(), self.target.perms.private(), false);
         }
-        self.append_line(&path, &text)
+        self.append_line(ENDED, &text)
     }
 
-    /// Appends to a log beside the state, created with the state's permissions.
-    fn append_line(&self, path: &Path, line: &str) -> Result<()> {
-        let path = path.to_path_buf();
-        let mut opts = OpenOptions::new();
-        opts.create(true).append(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, self.perms.private().mode);
-        let new = !path.exists();
-        let mut f = opts.open(&path).map_err(|e| Error::io("open", &path, e))?;
-        if new {
-            atomic::set_perms(&path, self.perms.private())
-                .map_err(|e| Error::io("set the owner of", &path, e))?;
-        }
+    /// Appends to a log in the state directory, created with the state's permissions.
+    fn append_line(&self, name: &str, line: &str) -> Result<()> {
+        let dir = self.state_dir()?;
+        crate::crash::fail(name).map_err(|e| Error::io("append to", dir.join(name), e))?;
+        let (mut f, _) = dir.open_file(name, Open::Append)?.ok_or_else(|| {
+            Error::io("open", dir.join(name), std::io::ErrorKind::NotFound.into())
+        })?;
         // No fsync: a power cut may lose the newest line of the log, never the state.
         f.write_all(line.as_bytes())
-            .map_err(|e| Error::io("append to", &path, e))
+            .map_err(|e| Error::io("append to", dir.join(name), e))
     }
 }
 
 /// The leases that ended most recently, oldest first (at most [`crate::lease::ENDED_KEPT`]).
 /// Unreadable lines (a log cut short by a crash) are skipped: this is history, not state.
-pub fn read_ended(target: &Target) -> Vec<crate::lease::Ended> {
-    let Ok(text) = std::fs::read_to_string(target.ended_file()) else {
+pub fn read_ended(target: &Target) -> Result<Vec<crate::lease::Ended>> {
+    Ok(match target.state()? {
+        Some(dir) => {
+            // A planted file is refused like anywhere else in the state; what is merely
+            // unreadable is history and is skipped.
+            dir.open_file(ENDED, Open::Read)?;
+            read_ended_in(&dir)
+        }
+        None => Vec::new(),
+    })
+}
+
+fn read_ended_in(dir: &Dir) -> Vec<crate::lease::Ended> {
+    let Ok(Some(bytes)) = dir.read(ENDED) else {
         return Vec::new();
     };
-    let all: Vec<crate::lease::Ended> = text
+    let all: Vec<crate::lease::Ended> = String::from_utf8_lossy(&bytes)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
@@ -628,13 +811,15 @@ pub fn read_ended(target: &Target) -> Vec<crate::lease::Ended> {
 
 /// Reads the audit log, oldest first.
 pub fn read_audit(target: &Target) -> Result<Vec<AuditRecord>> {
-    let path = target.audit_file();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("read", &path, e)),
+    let Some(dir) = target.state()? else {
+        return Ok(Vec::new());
     };
-    text.lines()
+    let Some(bytes) = dir.read(AUDIT)? else {
+        return Ok(Vec::new());
+    };
+    let path = dir.join(AUDIT);
+    String::from_utf8_lossy(&bytes)
+        .lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
         .map(|(i, l)| {
@@ -646,14 +831,11 @@ pub fn read_audit(target: &Target) -> Result<Vec<AuditRecord>> {
         .collect()
 }
 
-fn newest_backup(target: &Target) -> Option<PathBuf> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(target.backups_dir())
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+fn newest_backup(dir: &Dir) -> Option<PathBuf> {
+    let backups = dir.sub(BACKUPS).ok()??;
+    let mut all = backups.names().ok()?;
     all.sort();
-    all.pop()
+    all.pop().map(|n| backups.join(&n))
 }
 
 /// Turns an I/O error that came after notes.ini was replaced into [`Error::Unfinished`]: the
@@ -662,7 +844,12 @@ fn unfinished(path: &Path, step: &'static str) -> impl FnOnce(Error) -> Error {
     let path = path.to_path_buf();
     move |e| match e {
         Error::Io { source, .. } => Error::Unfinished { path, step, source },
-        other => other,
+        Error::Unfinished { .. } => e,
+        other => Error::Unfinished {
+            path,
+            step,
+            source: std::io::Error::other(other.to_string()),
+        },
     }
 }
 
@@ -683,11 +870,9 @@ enum Framed {
 /// Reads a pending record slot. A record whose serial is not above `committed` is done with
 /// and is not checked further. A whole record whose body is not a record is an error (a
 /// damaged state directory), not a torn write.
-fn read_pending(path: &Path, committed: u64) -> Result<Framed> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Framed::Empty),
-        Err(e) => return Err(Error::io("read", path, e)),
+fn read_pending(dir: &Dir, name: &str, committed: u64) -> Result<Framed> {
+    let Some(bytes) = dir.read(name)? else {
+        return Ok(Framed::Empty);
     };
     if bytes.is_empty() {
         return Ok(Framed::Empty);
@@ -714,7 +899,7 @@ fn read_pending(path: &Path, committed: u64) -> Result<Framed> {
                 return Ok(Framed::Torn);
             };
             let bad = |msg: String| Error::BadState {
-                path: path.to_path_buf(),
+                path: dir.join(name),
                 msg,
             };
             let pending: Pending = toml::from_str(text).map_err(|e| bad(e.message().into()))?;
@@ -732,27 +917,29 @@ fn read_pending(path: &Path, committed: u64) -> Result<Framed> {
 
 /// Empties a pending record slot (a torn or dropped record). No fsync: should the emptying be
 /// lost in a power cut, the record is resolved again by the hashes of notes.ini.
-fn clear_pending(path: &Path) -> Result<()> {
-    match OpenOptions::new().write(true).open(path) {
-        Ok(f) => f.set_len(0).map_err(|e| Error::io("clear", path, e)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("clear", path, e)),
+fn clear_pending(dir: &Dir, name: &str) -> Result<()> {
+    match dir.open_file(name, Open::Write)? {
+        Some((f, _)) => f
+            .set_len(0)
+            .map_err(|e| Error::io("clear", dir.join(name), e)),
+        None => Ok(()),
     }
 }
 
 /// Whether a target has a pending record newer than the state with serial `committed` (an
 /// interrupted operation the next command must resolve), for commands that change nothing.
 pub fn has_pending(target: &Target, committed: u64) -> bool {
-    target
-        .pending_files()
+    let Ok(Some(dir)) = target.state() else {
+        return false;
+    };
+    [pending_name(0), pending_name(1)]
         .iter()
-        .any(|path| !matches!(read_pending(path, committed), Ok(Framed::Empty)))
+        .any(|name| !matches!(read_pending(&dir, name, committed), Ok(Framed::Empty)))
 }
 
-/// Whether the file at `path` holds exactly `bytes`, compared as it is read (no second copy).
-fn same_content(path: &Path, bytes: &[u8]) -> Result<bool> {
+/// Whether `f` (the file at `path`) holds exactly `bytes`, compared as it is read (no second copy).
+fn same_content(mut f: File, path: &Path, bytes: &[u8]) -> Result<bool> {
     let io = |e| Error::io("read", path, e);
-    let mut f = File::open(path).map_err(io)?;
     if f.metadata().map_err(io)?.len() != bytes.len() as u64 {
         return Ok(false);
     }
@@ -771,29 +958,28 @@ fn same_content(path: &Path, bytes: &[u8]) -> Result<bool> {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io("read", path, e))
-}
-
 /// Reads a target's committed state without locking or recovering (for `doctor`).
 pub fn peek_state(target: &Target) -> Result<State> {
-    read_state(&target.state_file())
+    match target.state()? {
+        Some(dir) => read_state(&dir),
+        None => Ok(State::default()),
+    }
 }
 
-fn read_state(path: &Path) -> Result<State> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
-        Err(e) => return Err(Error::io("read", path, e)),
+fn read_state(dir: &Dir) -> Result<State> {
+    let path = dir.join(STATE);
+    let bad = |msg: String| Error::BadState {
+        path: path.clone(),
+        msg,
     };
+    let Some(bytes) = dir.read(STATE)? else {
+        return Ok(State::default());
+    };
+    let text = String::from_utf8(bytes).map_err(|_| bad("it is not UTF-8 text".into()))?;
     #[derive(Deserialize)]
     struct Version {
         version: Option<u32>,
     }
-    let bad = |msg: String| Error::BadState {
-        path: path.to_path_buf(),
-        msg,
-    };
     let v: Version = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
     match v.version {
         Some(STATE_VERSION) => toml::from_str(&text).map_err(|e| bad(e.message().to_string())),
@@ -804,52 +990,29 @@ fn read_state(path: &Path) -> Result<State> {
     }
 }
 
-/// Directory mode: owner rwx, and r-x for group and others only where notes.ini is readable by them.
-fn dir_mode(perms: atomic::Perms) -> u32 {
-    let m = perms.mode;
-    0o700 | if m & 0o040 != 0 { 0o050 } else { 0 } | if m & 0o004 != 0 { 0o005 } else { 0 }
+/// Checks every name a write may touch in the state directory before anything is written, so
+/// that a file planted there stops the command before notes.ini changes, not halfway.
+fn check_state_files(dir: &Dir) -> Result<()> {
+    let twins = [format!("{STATE}.a"), format!("{STATE}.b")];
+    for name in [STATE, AUDIT, ENDED, pending_name(0), pending_name(1)]
+        .into_iter()
+        .chain(twins.iter().map(String::as_str))
+    {
+        dir.check_entry(name, false)?;
+    }
+    dir.check_entry(BACKUPS, true)
 }
 
-fn ensure_dir(dir: &Path, perms: atomic::Perms) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    match std::fs::create_dir(dir) {
-        // Another dbgini created it first (two first-time enables at once): its owner and mode
-        // are that one's to set.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => return Ok(()),
-        other => other.map_err(|e| Error::io("create", dir, e))?,
-    }
-    atomic::set_perms(
-        dir,
-        atomic::Perms {
-            mode: dir_mode(perms),
-            ..perms
-        },
-    )
-    .map_err(|e| Error::io("set the owner of", dir, e))
-}
-
-fn create_state_dir(target: &Target, perms: atomic::Perms) -> Result<()> {
-    let parent = target.state_dir.parent().unwrap_or(Path::new("/"));
-    ensure_dir(parent, perms)?;
-    ensure_dir(&target.state_dir, perms)
-}
-
-fn lock(target: &Target, caller: &Caller, perms: atomic::Perms) -> Result<File> {
-    let path = target.state_dir.join("lock");
-    let new = !path.exists();
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| Error::io("open the lock file", &path, e))?;
-    if new {
-        atomic::set_perms(&path, perms.private())
-            .map_err(|e| Error::io("set the owner of", &path, e))?;
-    }
+/// Opens (creating it if missing) and takes the lock of the state directory `dir`.
+fn lock(dir: &Dir, caller: &Caller) -> Result<File> {
+    let path = dir.join(LOCK);
+    let (mut file, _) = dir.open_file(LOCK, Open::Create)?.ok_or_else(|| {
+        Error::io(
+            "open the lock file",
+            &path,
+            std::io::ErrorKind::NotFound.into(),
+        )
+    })?;
     let start = Instant::now();
     loop {
         match file.try_lock() {

@@ -19,8 +19,8 @@ use crate::output::{Report, unified_diff};
 /// One member of the archive: its name and where its bytes come from.
 enum Member {
     Text(String, Vec<u8>),
-    /// A file from `offset` on.
-    Tail(String, std::path::PathBuf, u64),
+    /// An open file from `offset` on.
+    Tail(String, std::fs::File, u64),
 }
 
 fn strip_ansi(s: &str) -> String {
@@ -42,10 +42,16 @@ fn strip_ansi(s: &str) -> String {
 
 /// Runs `bundle`.
 pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
+    if ctx.json && args.output == Path::new("-") {
+        return Err(Error::invalid(
+            "--json and -o - would both write to standard output",
+            "name a file with -o, or leave out --json",
+        ));
+    }
     let opened = ctx.open(Enforce::Lenient)?;
     let session = &opened.session;
     let state = &session.state;
-    let ended_log = crate::store::read_ended(&session.target);
+    let ended_log = crate::store::read_ended(&session.target)?;
     let ended: Vec<&Lease> = ended_log.iter().rev().map(|e| &e.lease).collect();
     let lease: Lease = match &args.lease {
         Some(w) => find_leases(&state.leases, w)
@@ -106,15 +112,35 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
         ),
     ];
     let mut skipped = Vec::new();
+    let mut warnings = Vec::new();
+    let owner = session.target.perms;
     for f in lease.guard.iter().flat_map(|g| &g.files) {
         let path = Path::new(&f.path);
         match f.output {
-            Output::DebugOutfile | Output::ConsoleLog if path.is_file() => {
-                let len = std::fs::metadata(path).map_or(0, |m| m.len());
+            Output::DebugOutfile | Output::ConsoleLog => {
+                // The paths come from notes.ini and the state, which the owner of notes.ini
+                // controls: read each with that user's rights alone, never through a link.
+                let file = match crate::safe::open_as_user(path, owner.uid, owner.gid) {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        skipped.push(format!("{}: does not exist", f.path));
+                        continue;
+                    }
+                    Err(e) => {
+                        warnings.push(format!(
+                            "{} was not packed: {} (dbgini packs only regular files that the owner of notes.ini, uid {}, may read, reached without a link)",
+                            f.path,
+                            if e.kind() == std::io::ErrorKind::PermissionDenied { "that user may not read it".to_string() } else { e.to_string() },
+                            owner.uid
+                        ));
+                        continue;
+                    }
+                };
+                let len = file.metadata().map_or(0, |m| m.len());
                 // A file that shrank was rotated: all of it is new.
                 let from = if len >= f.size_at_enable { f.size_at_enable } else { 0 };
                 let base = path.file_name().map_or("output".into(), |n| n.to_string_lossy().into_owned());
-                members.push(Member::Tail(format!("files/{base}"), path.to_path_buf(), from));
+                members.push(Member::Tail(format!("files/{base}"), file, from));
             }
             Output::LogNsf => skipped.push(format!("{} is a Notes database: open it in a Notes client (Miscellaneous Events, Mail Routing Events)", f.path)),
             _ => skipped.push(format!("{} ({}): nothing to pack", f.path, f.output.name())),
@@ -134,11 +160,14 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
     }
     members.insert(0, Member::Text("README.txt".into(), readme.into_bytes()));
 
-    let listing = write_archive(&args.output, &members, ctx.caller.now.as_second())?;
-    let size = std::fs::metadata(&args.output).map_or(0, |m| m.len());
+    let (listing, size) = write_archive(&args.output, &members, ctx.caller.now.as_second())?;
     let mut notes = vec![format!(
         "wrote {} ({}):",
-        args.output.display(),
+        if args.output == Path::new("-") {
+            "the bundle to standard output".to_string()
+        } else {
+            args.output.display().to_string()
+        },
         format_size(size)
     )];
     notes.extend(
@@ -151,25 +180,92 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
         json: json!({
             "command": "bundle", "changed": false, "ini": name, "lease": lease.id, "archive": args.output,
             "size": size, "contents": listing.iter().map(|(n, s)| json!({"name": n, "size": s})).collect::<Vec<_>>(),
-            "warnings": [],
+            "warnings": warnings,
         }),
         notes,
+        warnings,
         ..Report::default()
     })
 }
 
-/// Writes the archive beside its destination and renames it into place; mode 0600 (support data).
-fn write_archive(dest: &Path, members: &[Member], mtime: i64) -> Result<Vec<(String, u64)>> {
-    let dir = dest
+/// Writes the archive to standard output (`-`), or beside its destination and renames it into
+/// place: mode 0600 (support data), owned by whoever runs dbgini. The destination is replaced
+/// only when it is a regular file or missing, never a link, a device or a directory (a link
+/// planted where the archive is asked for must not be replaced, nor followed). Returns the
+/// listing and the archive's size.
+fn write_archive(dest: &Path, members: &[Member], mtime: i64) -> Result<(Vec<(String, u64)>, u64)> {
+    let io = |e: std::io::Error| Error::io("write the bundle", dest, e);
+    if dest == Path::new("-") {
+        let mut out = Counter(std::io::stdout().lock(), 0);
+        let listing = pack(&mut out, members, mtime).map_err(io)?;
+        out.flush().map_err(io)?;
+        return Ok((listing, out.1));
+    }
+    let parent = dest
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let io = |e: std::io::Error| Error::io("write the bundle", dest, e);
-    let tmp = tempfile::Builder::new()
-        .prefix(".dbgini-bundle-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    let gz = flate2::write::GzEncoder::new(tmp.as_file(), flate2::Compression::default());
+    let name = dest.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        Error::invalid(
+            format!("-o {}: name a file for the bundle", dest.display()),
+            "e.g. -o /tmp/case-TS012345.tar.gz, or -o - for standard output",
+        )
+    })?;
+    let (uid, gid) = crate::safe::me();
+    let perms = crate::atomic::Perms {
+        mode: 0o600,
+        uid,
+        gid,
+    };
+    let dir = match crate::safe::Dir::anchor(parent, perms) {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::invalid(
+                format!(
+                    "the directory for the bundle, {}, does not exist",
+                    parent.display()
+                ),
+                "create it first, or name another file with -o (or -o - for standard output)",
+            ));
+        }
+        other => other?,
+    };
+    dir.ensure_replaceable(name)?;
+    let tmp = crate::safe::random_name(".dbgini-bundle-");
+    let file = dir.create_new(&tmp, perms)?;
+    let written = (|| {
+        let mut out = Counter(&file, 0);
+        let listing = pack(&mut out, members, mtime)?;
+        file.sync_all()?;
+        dir.rename(&tmp, name)?;
+        Ok((listing, out.1))
+    })();
+    if written.is_err() {
+        let _ = dir.remove(&tmp);
+    }
+    written.map_err(io)
+}
+
+/// Counts what passes through.
+struct Counter<W>(W, u64);
+
+impl<W: Write> Write for Counter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.0.write(buf)?;
+        self.1 += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Writes the members as a gzipped tar to `out`.
+fn pack(
+    out: &mut impl Write,
+    members: &[Member],
+    mtime: i64,
+) -> std::io::Result<Vec<(String, u64)>> {
+    let gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     let mut listing = Vec::new();
     for m in members {
@@ -184,45 +280,22 @@ fn write_archive(dest: &Path, members: &[Member], mtime: i64) -> Result<Vec<(Str
                     &mut header,
                     format!("dbgini-bundle/{name}"),
                     bytes.as_slice(),
-                )
-                .map_err(io)?;
+                )?;
                 listing.push((name.clone(), bytes.len() as u64));
             }
-            Member::Tail(name, path, from) => {
-                let mut f = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-                let len = f.metadata().map_err(io)?.len().saturating_sub(*from);
-                f.seek(SeekFrom::Start(*from)).map_err(io)?;
+            Member::Tail(name, file, from) => {
+                let mut f = file;
+                let len = f.metadata()?.len().saturating_sub(*from);
+                f.seek(SeekFrom::Start(*from))?;
                 header.set_size(len);
                 header.set_cksum();
-                tar.append_data(&mut header, format!("dbgini-bundle/{name}"), f.take(len))
-                    .map_err(io)?;
+                tar.append_data(&mut header, format!("dbgini-bundle/{name}"), f.take(len))?;
                 listing.push((name.clone(), len));
             }
         }
     }
-    let mut gz = tar.into_inner().map_err(io)?;
-    gz.flush().map_err(io)?;
-    gz.finish().map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    crate::atomic::set_perms(
-        tmp.path(),
-        crate::atomic::Perms {
-            mode: 0o600,
-            ..owner(dir)
-        },
-    )
-    .map_err(io)?;
-    tmp.persist(dest).map_err(|e| io(e.error))?;
+    let mut gz = tar.into_inner()?;
+    gz.flush()?;
+    gz.finish()?;
     Ok(listing)
-}
-
-fn owner(dir: &Path) -> crate::atomic::Perms {
-    std::fs::metadata(dir).map_or(
-        crate::atomic::Perms {
-            mode: 0o600,
-            uid: 0,
-            gid: 0,
-        },
-        |m| crate::atomic::Perms::of(&m),
-    )
 }

@@ -133,21 +133,34 @@ fn content_prompt(capturing: &[String]) -> String {
     )
 }
 
-/// Creates a directory owned like the data directory (Domino must be able to write there).
-fn create_dir_like_data_dir(dir: &Path, data_dir: &str) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    if let Ok(meta) = std::fs::metadata(data_dir) {
-        let perms = crate::atomic::Perms::of(&meta);
-        crate::atomic::set_perms(
-            dir,
-            crate::atomic::Perms {
-                mode: perms.mode & 0o7777,
-                ..perms
-            },
-        )
-        .map_err(|e| Error::io("set the owner of", dir, e))?;
+/// Creates a directory for debug output with the rights of the owner of notes.ini (the user
+/// Domino runs as) alone, so it belongs to that user, and with the data directory's mode: root
+/// never creates a directory where that user could not have created it (a root-owned tree).
+fn create_dir_as_owner(dir: &Path, data_dir: &str, owner: crate::atomic::Perms) -> Result<()> {
+    let mode = std::fs::metadata(data_dir)
+        .ok()
+        .map(|m| crate::atomic::Perms::of(&m).mode);
+    let made = crate::safe::as_user(owner.uid, owner.gid, || {
+        std::fs::create_dir_all(dir)?;
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o7777))?;
+        }
+        Ok::<(), std::io::Error>(())
+    })
+    .and_then(|r| r);
+    match made {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(Error::Unsafe {
+            msg: format!(
+                "the owner of notes.ini (uid {}) may not create {}: dbgini creates directories for debug output with that user's rights only",
+                owner.uid,
+                dir.display()
+            ),
+            help: "point debug_outfile inside the data directory, or create the directory yourself and give it to the user Domino runs as".into(),
+        }),
+        other => other.map_err(|e| Error::io("create", dir, e)),
     }
-    Ok(())
 }
 
 /// Runs `enable`.
@@ -307,7 +320,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     }
     if !args.dry_run {
         for dir in &pf.create {
-            create_dir_like_data_dir(dir, &render.data_dir)?;
+            create_dir_as_owner(dir, &render.data_dir, session.target.perms)?;
             notes.push(format!("created {}", dir.display()));
         }
     }

@@ -188,8 +188,7 @@ pub fn run(args: ScheduleArgs, ctx: &Context) -> Result<Report> {
                 let dir = path.parent().unwrap_or(Path::new("/"));
                 let perms = owner_of(dir);
                 std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-                atomic::write(&path, text.as_bytes(), perms)
-                    .map_err(|e| Error::io("write", &path, e))?;
+                atomic::write(&path, text.as_bytes(), perms)?;
                 report.notes.push(format!("wrote {}", path.display()));
                 changed = true;
             }

@@ -106,7 +106,7 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
             out.push_str(&format!("    {}: {before} -> {now_v}\n", m.key));
         }
     }
-    let ended = crate::store::read_ended(&session.target);
+    let ended = crate::store::read_ended(&session.target)?;
     if !ended.is_empty() {
         out.push_str(&format!("{}\n", bold("recently ended:")));
         for e in ended.iter().rev() {

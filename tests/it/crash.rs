@@ -380,10 +380,13 @@ fn a_state_or_log_that_cannot_be_written_after_the_file_changed_says_so_and_reco
     let original = corpus_file("quirks/prod-linux.ini");
     let env = Env::new(&original);
     env.ok(&["enable", "router"]);
-    // The state's spare twin is a directory: writing the state fails after notes.ini changed.
-    let spare = state_dir(&env).join("state.toml.b");
-    std::fs::create_dir(&spare).unwrap();
-    let out = env.run(&["enable", "smtp-inbound"]);
+    // Writing the state fails after notes.ini changed.
+    let out = env
+        .cmd()
+        .env("DBGINI_FAIL_AT", "write-state")
+        .args(["enable", "smtp-inbound"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -391,7 +394,6 @@ fn a_state_or_log_that_cannot_be_written_after_the_file_changed_says_so_and_reco
             && err.contains("run `dbgini status`"),
         "{err}"
     );
-    std::fs::remove_dir(&spare).unwrap();
     let out = env.ok(&["status"]);
     assert!(
         stderr(&out).contains("was interrupted after it had written notes.ini"),
@@ -401,10 +403,12 @@ fn a_state_or_log_that_cannot_be_written_after_the_file_changed_says_so_and_reco
     assert_eq!(leases(&env), ["router", "smtp-inbound"]);
 
     // The audit log cannot be appended to: the change and the lease stand, and the error says so.
-    let audit = state_dir(&env).join("audit.jsonl");
-    std::fs::remove_file(&audit).unwrap();
-    std::fs::create_dir(&audit).unwrap();
-    let out = env.run(&["revert", "smtp-inbound"]);
+    let out = env
+        .cmd()
+        .env("DBGINI_FAIL_AT", "audit.jsonl")
+        .args(["revert", "smtp-inbound"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("was changed, but writing the audit log failed"),
@@ -412,7 +416,27 @@ fn a_state_or_log_that_cannot_be_written_after_the_file_changed_says_so_and_reco
         stderr(&out)
     );
     assert_eq!(leases(&env), ["router"]);
-    std::fs::remove_dir(&audit).unwrap();
     env.ok(&["revert"]);
     assert!(env.bytes() == original);
+}
+
+#[test]
+fn a_directory_where_a_state_file_belongs_is_refused_before_notes_ini_changes() {
+    let original = corpus_file("quirks/prod-linux.ini");
+    for name in ["state.toml.b", "audit.jsonl", "pending.0", "ended.jsonl"] {
+        let env = Env::new(&original);
+        env.ok(&["enable", "router"]);
+        let planted = state_dir(&env).join(name);
+        let _ = std::fs::remove_file(&planted);
+        std::fs::create_dir(&planted).unwrap();
+        let before = env.snapshot();
+        let out = env.run(&["enable", "smtp-inbound"]);
+        assert_eq!(out.status.code(), Some(3), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{name} is a directory, not a regular file")),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert!(env.snapshot() == before, "{name}: something changed");
+    }
 }
