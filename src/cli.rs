@@ -282,8 +282,9 @@ pub struct ScheduleArgs {
     #[arg(long)]
     pub cron: bool,
 
-    /// The Domino service unit that gets an ExecStartPre drop-in (systemd)
-    #[arg(long, default_value = "domino.service", value_name = "UNIT")]
+    /// The Domino service unit that gets an ExecStartPre drop-in (systemd); `.service` is added
+    /// when missing
+    #[arg(long, default_value = "domino.service", value_name = "UNIT", value_parser = service_unit)]
     pub domino_unit: String,
 
     /// Print the files instead of writing them
@@ -316,4 +317,68 @@ pub struct WatchArgs {
     /// Longest sleep between checks, in seconds (new leases are noticed within it)
     #[arg(long, default_value_t = 2, value_name = "SECS")]
     pub poll: u64,
+}
+
+/// A systemd service unit name (`--domino-unit`): the characters systemd allows in unit names
+/// (`A-Z a-z 0-9 : _ . - @ \\`), `.service` added when no suffix is given. Anything else could
+/// name a path outside the unit directory (`../x`) or a unit of another kind.
+pub fn service_unit(s: &str) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ":_.-@\\".contains(c);
+    if s.is_empty()
+        || s.len() > 255
+        || !s.chars().all(allowed)
+        || s.starts_with('.')
+        || s.contains("..")
+    {
+        return Err(format!(
+            "'{s}' is not a systemd unit name (letters, digits and : _ . - @ \\ only, e.g. domino.service)"
+        ));
+    }
+    let suffixes = [
+        ".socket",
+        ".timer",
+        ".target",
+        ".mount",
+        ".path",
+        ".slice",
+        ".scope",
+        ".device",
+        ".swap",
+        ".automount",
+    ];
+    if suffixes.iter().any(|x| s.ends_with(x)) {
+        return Err(format!(
+            "'{s}' is not a service unit; name the unit that starts Domino, e.g. domino.service"
+        ));
+    }
+    Ok(if s.ends_with(".service") {
+        s.to_string()
+    } else {
+        format!("{s}.service")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::service_unit;
+
+    #[test]
+    fn unit_names_are_checked_and_completed() {
+        assert_eq!(service_unit("domino").unwrap(), "domino.service");
+        assert_eq!(
+            service_unit("domino@srv1.service").unwrap(),
+            "domino@srv1.service"
+        );
+        for bad in [
+            "",
+            "../../../../x",
+            "a/b",
+            ".d",
+            "x..service",
+            "dom ino",
+            "domino.timer",
+        ] {
+            assert!(service_unit(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 }

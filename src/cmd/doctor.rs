@@ -132,8 +132,7 @@ pub fn lint_document(doc: &Document, managed: &[String]) -> Vec<Finding> {
 /// Runs `doctor`.
 pub fn run(ctx: &Context) -> Result<Report> {
     let target = ctx.target()?;
-    let bytes = std::fs::read(&target.real)
-        .map_err(|e| crate::error::Error::io("read", &target.real, e))?;
+    let bytes = target.read_ini()?;
     let doc = Document::parse(&bytes);
     let mut findings = Vec::new();
     let state = match peek_state(&target) {

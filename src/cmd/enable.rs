@@ -296,6 +296,7 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         create_dirs: args.create_dirs,
         mail_rate: opts.mail_rate,
         duration,
+        owner: session.target.perms,
     };
     let pf = preflight(
         ctx,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::Context;
+use crate::atomic::Perms;
 use crate::error::{Error, Result};
 use crate::guard::{self, Guard, Output, Sample, Volume, Watched, format_size};
 use crate::ini::Document;
@@ -54,7 +55,9 @@ pub fn files(
     out
 }
 
-/// The size of what an output wrote: the file, or for the temp directory the `ST*.TMP` files in it.
+/// The size of what an output wrote: the file, or for the temp directory the `ST*.TMP` files in
+/// it. Links are not followed and only regular files count: the paths come from notes.ini and
+/// the state, which the owner of notes.ini controls.
 pub fn size_of(output: Output, path: &Path) -> u64 {
     if output == Output::TempDir {
         let Ok(entries) = std::fs::read_dir(path) else {
@@ -67,10 +70,23 @@ pub fn size_of(output: Output, path: &Path) -> u64 {
                 n.starts_with("ST") && n.ends_with(".TMP")
             })
             .filter_map(|e| e.metadata().ok())
+            .filter(|m| m.is_file())
             .map(|m| m.len())
             .sum();
     }
-    std::fs::metadata(path).map_or(0, |m| m.len())
+    std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map_or(0, |m| m.len())
+}
+
+/// The sizes of `files`, measured with the rights of the owner of notes.ini alone (see
+/// [`crate::safe::as_user`]), so that root learns nothing about a file that user could not
+/// look at. Where the rights cannot be given up, measured as is (sizes only, links not
+/// followed).
+pub fn sizes_as(owner: Perms, files: &[(Output, &Path)]) -> Vec<u64> {
+    let measure = || files.iter().map(|(o, p)| size_of(*o, p)).collect();
+    crate::safe::as_user(owner.uid, owner.gid, measure).unwrap_or_else(|_| measure())
 }
 
 /// Free and total bytes of the file system holding `path` (or its nearest existing ancestor).
@@ -82,13 +98,14 @@ pub fn space(path: &Path) -> Option<(u64, u64)> {
     Some((fs4::available_space(p).ok()?, fs4::total_space(p).ok()?))
 }
 
-/// Measures a guard's files now.
-pub fn sample(g: &Guard, now: Timestamp) -> Sample {
-    let sizes = g
+/// Measures a guard's files now, as `owner` (see [`sizes_as`]).
+pub fn sample(g: &Guard, now: Timestamp, owner: Perms) -> Sample {
+    let files: Vec<(Output, &Path)> = g
         .files
         .iter()
-        .map(|f| size_of(f.output, Path::new(&f.path)))
+        .map(|f| (f.output, Path::new(&f.path)))
         .collect();
+    let sizes = sizes_as(owner, &files);
     let free = g
         .files
         .first()
@@ -125,6 +142,8 @@ pub struct PreflightArgs<'a> {
     pub mail_rate: Option<u64>,
     /// The lease's length, for the estimate.
     pub duration: jiff::SignedDuration,
+    /// The owner of notes.ini, whose rights measure the files.
+    pub owner: Perms,
 }
 
 /// Resolves the files that will grow, checks the debug_outfile directory, measures sizes and free
@@ -212,12 +231,20 @@ pub fn preflight(
         });
     }
     let max_growth = guard::cap(args.max_growth, free);
+    let sizes = sizes_as(
+        args.owner,
+        &watched
+            .iter()
+            .map(|(o, p)| (*o, p.as_path()))
+            .collect::<Vec<_>>(),
+    );
     let files: Vec<Watched> = watched
         .iter()
-        .map(|(o, p)| Watched {
+        .zip(sizes)
+        .map(|((o, p), size)| Watched {
             output: *o,
             path: p.display().to_string(),
-            size_at_enable: size_of(*o, p),
+            size_at_enable: size,
         })
         .collect();
 

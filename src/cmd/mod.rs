@@ -211,7 +211,7 @@ impl Context {
         let mut reasons: Vec<(String, String)> = Vec::new();
         for l in &mut state.leases {
             let Some(g) = &mut l.guard else { continue };
-            let s = guards::sample(g, now);
+            let s = guards::sample(g, now, session.target.perms);
             if let Some(why) = g.breach(&s) {
                 reasons.push((l.id.clone(), format!("reverted early: {why}")));
             }

@@ -155,6 +155,18 @@ fn owner_of(dir: &Path) -> Perms {
     )
 }
 
+/// Whether a unit file named `unit` is installed below `root` (where systemd looks for units).
+fn unit_exists(root: &Path, unit: &str) -> bool {
+    [
+        "etc/systemd/system",
+        "run/systemd/system",
+        "usr/lib/systemd/system",
+        "lib/systemd/system",
+    ]
+    .iter()
+    .any(|d| root.join(d).join(unit).exists())
+}
+
 /// Runs `schedule`.
 pub fn run(args: ScheduleArgs, ctx: &Context) -> Result<Report> {
     let root = args.root.clone().unwrap_or_else(|| ctx.system_root.clone());
@@ -191,6 +203,13 @@ pub fn run(args: ScheduleArgs, ctx: &Context) -> Result<Report> {
                 atomic::write(&path, text.as_bytes(), perms)?;
                 report.notes.push(format!("wrote {}", path.display()));
                 changed = true;
+            }
+            if kind == Kind::Systemd && !unit_exists(&root, &args.domino_unit) {
+                report.warnings.push(format!(
+                    "no unit {unit} was found under {}: the drop-in takes effect only if Domino is started by a unit of that name; find it with `systemctl list-unit-files '*domino*'` and pass --domino-unit NAME",
+                    root.join("etc/systemd/system").display(),
+                    unit = args.domino_unit
+                ));
             }
             if live && kind == Kind::Systemd && !args.dry_run {
                 run_cmd("systemctl", &["daemon-reload"])?;

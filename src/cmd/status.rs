@@ -84,7 +84,7 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
             out.push_str(&format!("    {loud}CAPTURES MESSAGE CONTENT{loud:#} (consented with --allow-content-capture)\n"));
         }
         if let Some(g) = &l.guard {
-            out.push_str(&guard_lines(g, l.expires, now));
+            out.push_str(&guard_lines(g, l.expires, now, session.target.perms));
         }
     }
     if !state.managed.is_empty() {
@@ -154,8 +154,13 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
 
 /// The watched files of a lease: size at enable, now, growth per hour, projected size at expiry,
 /// free space, and a sparkline of the total growth over the samples.
-fn guard_lines(g: &Guard, expires: Timestamp, now: Timestamp) -> String {
-    let live = sample(g, now);
+fn guard_lines(
+    g: &Guard,
+    expires: Timestamp,
+    now: Timestamp,
+    owner: crate::atomic::Perms,
+) -> String {
+    let live = sample(g, now, owner);
     let mut out = format!(
         "    growth cap {}, free-space floor {}; grown {} so far\n",
         format_size(g.max_growth),
