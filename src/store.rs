@@ -958,10 +958,15 @@ fn same_content(mut f: File, path: &Path, bytes: &[u8]) -> Result<bool> {
     }
 }
 
-/// Reads a target's committed state without locking or recovering (for `doctor`).
+/// Reads a target's committed state without locking or recovering (for `doctor`), after the
+/// same checks of the state folder that every locked open makes.
 pub fn peek_state(target: &Target) -> Result<State> {
     match target.state()? {
-        Some(dir) => read_state(&dir),
+        Some(dir) => {
+            dir.check_entry(LOCK, false)?;
+            check_state_files(&dir)?;
+            read_state(&dir)
+        }
         None => Ok(State::default()),
     }
 }

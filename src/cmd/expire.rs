@@ -71,7 +71,11 @@ pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
                 report
                     .warnings
                     .push(format!("{}: {e}; {}", path.display(), e.help()));
-                report.exit_code = ExitCode::Failure;
+                // The gravest outcome decides: a refusal (exit 3) over a failure (exit 1).
+                report.exit_code = match (report.exit_code, e.exit_code()) {
+                    (ExitCode::Refused, _) | (_, ExitCode::Refused) => ExitCode::Refused,
+                    _ => ExitCode::Failure,
+                };
                 results.push(json!({ "ini": path, "reverted": [], "error": e.to_string() }));
             }
             Err(e) => return Err(e),

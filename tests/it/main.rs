@@ -13,4 +13,5 @@ mod guards;
 mod live;
 mod refusals;
 mod reliability;
+mod security;
 mod util;
