@@ -137,16 +137,16 @@ fn content_prompt(capturing: &[String]) -> String {
 /// Domino runs as) alone, so it belongs to that user, and with the data directory's mode: root
 /// never creates a directory where that user could not have created it (a root-owned tree).
 fn create_dir_as_owner(dir: &Path, data_dir: &str, owner: crate::atomic::Perms) -> Result<()> {
-    let mode = std::fs::metadata(data_dir)
-        .ok()
-        .map(|m| crate::atomic::Perms::of(&m).mode);
     let made = crate::safe::as_user(owner.uid, owner.gid, || {
         std::fs::create_dir_all(dir)?;
         #[cfg(unix)]
-        if let Some(mode) = mode {
+        if let Ok(data) = std::fs::metadata(data_dir) {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o7777))?;
+            let mode = crate::atomic::Perms::of(&data).mode;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))?;
         }
+        #[cfg(not(unix))]
+        let _ = data_dir;
         Ok::<(), std::io::Error>(())
     })
     .and_then(|r| r);
