@@ -137,7 +137,7 @@ pub struct EnableArgs {
     pub overrides: Vec<String>,
 
     /// Why, e.g. a support case number; recorded in the lease and the audit log
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = reason)]
     pub reason: Option<String>,
 
     /// Show what would change and write nothing
@@ -230,9 +230,9 @@ pub struct CompletionsArgs {
 /// `history`.
 #[derive(Clone, Debug, Args)]
 pub struct HistoryArgs {
-    /// Show only the last N entries
-    #[arg(short = 'n', long, value_name = "N")]
-    pub limit: Option<usize>,
+    /// Show only the last N entries (at least 1)
+    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
 }
 
 /// `extend`.
@@ -253,6 +253,10 @@ pub struct ExtendArgs {
     /// The new end instead: HH:MM (local time) or e.g. 2026-11-30T18:00:00Z
     #[arg(long, value_name = "TIME", conflicts_with = "duration")]
     pub until: Option<String>,
+
+    /// Allow the new expiry to be earlier than the current one
+    #[arg(long)]
+    pub allow_shorter: bool,
 }
 
 /// `expire`.
@@ -317,6 +321,30 @@ pub struct WatchArgs {
     /// Longest sleep between checks, in seconds (new leases are noticed within it)
     #[arg(long, default_value_t = 2, value_name = "SECS")]
     pub poll: u64,
+}
+
+/// The longest `--reason`, in characters.
+pub const MAX_REASON: usize = 500;
+
+/// `--reason`: one line of text (any language) for the lease and the audit log, never written to
+/// notes.ini; control characters are refused (they would break the log line they land in).
+pub fn reason(s: &str) -> Result<String, String> {
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        let what = match c {
+            '\n' | '\r' => "a line break".to_string(),
+            '\0' => "a NUL character".to_string(),
+            c => format!("the control character U+{:04X}", c as u32),
+        };
+        return Err(format!("it contains {what}; give the reason as one line of text"));
+    }
+    let n = s.chars().count();
+    if n > MAX_REASON {
+        return Err(format!("it is {n} characters long; keep it under {MAX_REASON} (a case number and a few words)"));
+    }
+    if s.trim().is_empty() {
+        return Err("it is empty; say why, e.g. --reason \"case TS012345\"".into());
+    }
+    Ok(s.to_string())
 }
 
 /// A systemd service unit name (`--domino-unit`): the characters systemd allows in unit names

@@ -245,6 +245,12 @@ impl Error {
             ),
             Error::ProfileSyntax { .. } => "fix the profile file; `dbgini show router` prints a complete example".into(),
             Error::Io { source, path, .. } => match source.kind() {
+                // Root is refused only by the system itself: an immutable file, a read-only or
+                // protected mount, a security module.
+                std::io::ErrorKind::PermissionDenied if crate::safe::is_root() => format!(
+                    "dbgini runs as root, so the system itself refused: check whether {} is immutable (`lsattr`; `chattr -i` to undo) or on a read-only mount; notes.ini was not changed",
+                    path.display()
+                ),
                 std::io::ErrorKind::PermissionDenied => format!(
                     "run dbgini as the owner of {} (often root or the notes user)",
                     path.display()

@@ -246,7 +246,7 @@ pub struct Anchor {
 }
 
 /// The time expiry is judged by: the wall clock, but never earlier than the last anchor plus the
-/// time the boot clock says has passed since (or the anchor itself after a reboot). A wall clock
+/// time the boot clock says has passed since (after a reboot, the time since that boot). A wall clock
 /// that jumps backwards therefore cannot keep a lease alive; one that jumps forwards only ends
 /// leases early.
 pub fn effective_now(anchor: Option<&Anchor>, clock: &Clock) -> Timestamp {
@@ -255,6 +255,9 @@ pub fn effective_now(anchor: Option<&Anchor>, clock: &Clock) -> Timestamp {
         (Some((id, now)), Some(then_id), Some(then)) if id == then_id && *now >= then => {
             *now - then
         }
+        // Another boot since dbgini last acted: that boot came after the anchor, so at least
+        // the time since it has passed.
+        (Some((id, now)), Some(then_id), _) if id != then_id && !now.is_negative() => *now,
         _ => SignedDuration::ZERO,
     };
     let floor = a.time.checked_add(elapsed).unwrap_or(a.time);
@@ -343,6 +346,9 @@ pub enum Change {
     Add(Box<Lease>),
     /// Remove leases by id.
     Remove(Vec<String>),
+    /// End the lease with this id and add this one in its place (`enable` of a profile whose
+    /// lease's settings were changed by hand).
+    Replace(String, Box<Lease>),
     /// Only reconcile (drift, recovery).
     None,
 }
@@ -445,6 +451,10 @@ pub fn plan(doc: Document, state: &State, change: Change, force: bool) -> Result
     match change {
         Change::Add(lease) => leases.push(*lease),
         Change::Remove(ids) => leases.retain(|l| !ids.contains(&l.id)),
+        Change::Replace(id, lease) => {
+            leases.retain(|l| l.id != id);
+            leases.push(*lease);
+        }
         Change::None => {}
     }
 
@@ -629,10 +639,14 @@ mod tests {
             effective_now(Some(&a), &clock(6_500, Some(("b1", 600)))),
             ts(10_100)
         );
-        // After a reboot the boot clock says nothing: the anchor is the floor.
+        // After a reboot the boot came after the anchor: at least the time since it has passed.
         assert_eq!(
             effective_now(Some(&a), &clock(6_500, Some(("b2", 5)))),
-            ts(10_000)
+            ts(10_005)
+        );
+        assert_eq!(
+            effective_now(Some(&a), &clock(6_500, Some(("b2", 7_200)))),
+            ts(17_200)
         );
         assert_eq!(effective_now(Some(&a), &clock(6_500, None)), ts(10_000));
         // A clock that moved on normally wins.

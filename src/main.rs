@@ -69,6 +69,22 @@ fn context(cli: &Cli) -> Result<Context, Error> {
     });
     let ini = config::resolve_ini(flag, &config, Path::new(config::DEFAULT_INI).exists());
     let mut dirs = Vec::new();
+    if let Some(d) = &cli.profiles_dir
+        && !d.is_dir()
+    {
+        return Err(Error::invalid(
+            format!(
+                "--profiles-dir {}: {}",
+                d.display(),
+                if d.exists() {
+                    "not a directory"
+                } else {
+                    "no such directory"
+                }
+            ),
+            "name the directory that holds your profile files (NAME.toml)",
+        ));
+    }
     dirs.extend(cli.profiles_dir.clone());
     dirs.extend(config_dir.map(|d| d.join("profiles")));
     dirs.push(PathBuf::from("/etc/dbgini/profiles"));
@@ -93,10 +109,20 @@ fn context(cli: &Cli) -> Result<Context, Error> {
     // DBGINI_BOOT=<id>:<seconds> fixes the boot clock for tests, like DBGINI_NOW.
     let boot = match std::env::var("DBGINI_BOOT") {
         Ok(b) => {
-            let (id, secs) = b.split_once(':').unwrap_or((&b, "0"));
+            let bad = || {
+                Error::invalid(
+                    format!("DBGINI_BOOT={b}: not <boot id>:<seconds since boot>"),
+                    "use e.g. DBGINI_BOOT=test-boot:3600, or unset it to read the system's boot clock",
+                )
+            };
+            let (id, secs) = b.split_once(':').ok_or_else(bad)?;
+            let secs: u64 = secs.parse().map_err(|_| bad())?;
+            if id.is_empty() {
+                return Err(bad());
+            }
             Some((
                 id.to_string(),
-                jiff::SignedDuration::from_secs(secs.parse().unwrap_or(0)),
+                jiff::SignedDuration::from_secs(i64::try_from(secs).map_err(|_| bad())?),
             ))
         }
         Err(_) => dbgini::store::boot_clock(),

@@ -297,6 +297,23 @@ pub fn parse_duration(s: &str) -> std::result::Result<SignedDuration, String> {
     Ok(d)
 }
 
+/// The most settings a `KEY=VALUE` snippet may hold: support sends a few; thousands are a
+/// mistake (a whole notes.ini passed as a snippet).
+pub const MAX_SNIPPET_KEYS: usize = 10_000;
+
+/// The profile name a lease gets when `enable` is given `arg`: the name itself, or for the path of
+/// a profile file or a `KEY=VALUE` snippet, the file's stem (a profile file's name must match it;
+/// a snippet is named after its file). So whatever `enable` accepted also names its leases.
+pub fn lease_name(arg: &str) -> &str {
+    let path = Path::new(arg);
+    if arg.contains(['/', '\\']) || path.extension().is_some() {
+        // Both separators, whatever the platform: a Windows path typed on Linux, and the reverse.
+        let base = arg.rsplit(['/', '\\']).next().unwrap_or(arg);
+        return base.rsplit_once('.').map_or(base, |(stem, _)| stem);
+    }
+    arg
+}
+
 /// Formats a duration the way admins write it: `2h`, `1h 30m`, `45s`.
 pub fn format_duration(d: SignedDuration) -> String {
     format!("{:#}", SignedDuration::from_secs(d.as_secs()))
@@ -305,10 +322,12 @@ pub fn format_duration(d: SignedDuration) -> String {
 /// Splits `NAME=VALUE` from the command line.
 pub fn split_assignment<'a>(flag: &str, s: &'a str) -> Result<(&'a str, &'a str)> {
     s.split_once('=').ok_or_else(|| {
-        Error::invalid(
-            format!("{flag} {s:?} has no '='"),
-            format!("write {flag} NAME=VALUE, e.g. {flag} dns-server=192.0.2.53"),
-        )
+        let example = if flag == "--set" {
+            "--set KEY=VALUE, e.g. --set SMTPDebug=2"
+        } else {
+            "--param NAME=VALUE, e.g. --param dns-server=192.0.2.53"
+        };
+        Error::invalid(format!("{flag} {s:?} has no '='"), format!("write {example}"))
     })
 }
 
@@ -379,13 +398,26 @@ impl Profile {
         Ok(profile)
     }
 
-    /// Makes an ad-hoc profile of `set` rules from `KEY=VALUE` lines (blank lines, comments and a
-    /// `[Notes]` header are allowed).
+    /// Makes an ad-hoc profile of `set` rules from `KEY=VALUE` lines, at most
+    /// [`MAX_SNIPPET_KEYS`] (blank lines, comments and a `[Notes]` header are allowed).
     pub fn from_snippet(text: &str, path: &Path) -> Result<Profile> {
         let name = path
             .file_stem()
             .map_or("snippet".into(), |s| s.to_string_lossy().into_owned());
+        let err_at = |line: usize, msg: String| Error::ProfileSyntax {
+            path: path.to_path_buf(),
+            line,
+            column: 1,
+            msg,
+        };
+        if text.starts_with('\u{feff}') {
+            return Err(err_at(
+                1,
+                "the file starts with a byte order mark (EF BB BF): save it as plain text without one (in Notepad: UTF-8, not UTF-8 with BOM)".into(),
+            ));
+        }
         let mut settings = Vec::new();
+        let mut lines_of = std::collections::HashMap::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty()
@@ -406,6 +438,16 @@ impl Profile {
             let (key, value) = (key.trim(), value.trim_start());
             validate_key(key).map_err(|e| err(e.to_string()))?;
             validate_value(key, value).map_err(|e| err(e.to_string()))?;
+            if let Some(first) = lines_of.insert(key.to_ascii_lowercase(), i + 1) {
+                return Err(err(format!(
+                    "{key} appears twice (first on line {first}): keep one"
+                )));
+            }
+            if settings.len() == MAX_SNIPPET_KEYS {
+                return Err(err(format!(
+                    "more than {MAX_SNIPPET_KEYS} settings: a snippet is a few debug settings from support, not a whole notes.ini"
+                )));
+            }
             settings.push(SettingSpec {
                 key: key.into(),
                 value: value.replace('{', "{{").replace('}', "}}"),
@@ -480,13 +522,12 @@ impl Profile {
                 self.name.clone(),
             ));
         }
-        let mut seen = Vec::<String>::new();
+        let mut seen = std::collections::HashSet::new();
         for s in &self.settings {
             validate_key(&s.key).map_err(|e| (e.to_string(), s.key.clone()))?;
-            if seen.iter().any(|k| k.eq_ignore_ascii_case(&s.key)) {
+            if !seen.insert(s.key.to_ascii_lowercase()) {
                 return Err((format!("{} appears twice", s.key), s.key.clone()));
             }
-            seen.push(s.key.clone());
             for tok in tokens(&s.value).map_err(|e| (e, s.value.clone()))? {
                 let Tok::Var(name) = tok else { continue };
                 let known = matches!(name, "data_dir" | "profile")
@@ -797,8 +838,9 @@ impl Catalog {
             name: name_or_path.into(),
             known: self
                 .list()
-                .map(|l| l.into_iter().map(|f| f.profile.name).collect())
-                .unwrap_or_default(),
+                .into_iter()
+                .map(|l| l.map_or_else(|(name, _)| name, |f| f.profile.name))
+                .collect(),
         })
     }
 
@@ -847,8 +889,9 @@ impl Catalog {
         Ok(profile)
     }
 
-    /// Every profile, sorted by name, each with what it overrides.
-    pub fn list(&self) -> Result<Vec<Found>> {
+    /// Every profile, sorted by name, each with what it overrides; one that cannot be loaded is
+    /// listed with its error, so one broken file hides no other profile.
+    pub fn list(&self) -> Vec<Listed> {
         let mut names: Vec<String> = BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
         for dir in &self.dirs {
             let Ok(entries) = std::fs::read_dir(dir) else {
@@ -865,9 +908,15 @@ impl Catalog {
         }
         names.sort();
         names.dedup();
-        names.iter().map(|n| self.find(n)).collect()
+        names
+            .into_iter()
+            .map(|n| self.find(&n).map_err(|e| (n, e)))
+            .collect()
     }
 }
+
+/// A profile of [`Catalog::list`]: found, or its name and why it cannot be loaded.
+pub type Listed = std::result::Result<Found, (String, Error)>;
 
 #[cfg(test)]
 mod tests {
@@ -877,6 +926,15 @@ mod tests {
         RenderContext {
             data_dir: dir.into(),
         }
+    }
+
+    #[test]
+    fn a_path_names_its_lease_by_the_file_stem() {
+        assert_eq!(lease_name("router"), "router");
+        assert_eq!(lease_name("/p/snip.txt"), "snip");
+        assert_eq!(lease_name("./mine.toml"), "mine");
+        assert_eq!(lease_name("C:\\dbgini\\case.ini"), "case");
+        assert_eq!(lease_name("snip.txt"), "snip");
     }
 
     #[test]

@@ -981,6 +981,11 @@ fn read_state(dir: &Dir) -> Result<State> {
         return Ok(State::default());
     };
     let text = String::from_utf8(bytes).map_err(|_| bad("it is not UTF-8 text".into()))?;
+    if text.trim().is_empty() {
+        return Err(bad(
+            "it is empty (a crash or a full disk may have cut it short)".into(),
+        ));
+    }
     #[derive(Deserialize)]
     struct Version {
         version: Option<u32>,
@@ -1006,6 +1011,21 @@ fn check_state_files(dir: &Dir) -> Result<()> {
         dir.check_entry(name, false)?;
     }
     dir.check_entry(BACKUPS, true)
+}
+
+/// Whether the process a lock holder line names (`pid N ...`) is known not to run (Linux:
+/// no `/proc/N`). Elsewhere, or when the line names no pid, it is not known.
+fn holder_gone(holder: &str) -> bool {
+    let pid = holder
+        .strip_prefix("pid ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) if Path::new("/proc/self").exists() => {
+            !Path::new(&format!("/proc/{pid}")).exists()
+        }
+        _ => false,
+    }
 }
 
 /// Opens (creating it if missing) and takes the lock of the state directory `dir`.
@@ -1034,6 +1054,10 @@ fn lock(dir: &Dir, caller: &Caller) -> Result<File> {
                 return Err(Error::Locked {
                     holder: if holder.is_empty() {
                         "holder unknown".into()
+                    } else if holder_gone(holder) {
+                        format!(
+                            "the lock file names {holder}, but that process no longer runs here: the lock is held by a process this system does not show (another container or host sharing the file system?)"
+                        )
                     } else {
                         holder.into()
                     },

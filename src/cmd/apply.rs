@@ -41,6 +41,47 @@ pub struct Applied {
     pub after: crate::ini::Shared,
 }
 
+/// Why a mode was chosen: said by `status`, and a warning when file mode was forced on a running
+/// server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModeWhy {
+    /// `--mode console` or `--mode file` was asked for (the server is not running, or unknown).
+    Asked(Mode),
+    /// `--mode file --force` while the server runs.
+    Forced {
+        /// The server's process.
+        pid: u32,
+    },
+    /// Auto mode found the server running.
+    Running {
+        /// The server's process.
+        pid: u32,
+        /// Where.
+        dir: String,
+    },
+    /// Auto mode found no server.
+    Stopped {
+        /// Where it looked.
+        dir: String,
+    },
+}
+
+impl std::fmt::Display for ModeWhy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModeWhy::Asked(m) => write!(f, "--mode {}", super::mode_name(*m)),
+            ModeWhy::Forced { pid } => write!(
+                f,
+                "--mode file --force, although the Domino server (process {pid}) runs: it will not see this change until it restarts, and it may overwrite it"
+            ),
+            ModeWhy::Running { pid, dir } => {
+                write!(f, "the Domino server (process {pid}) runs in {dir}")
+            }
+            ModeWhy::Stopped { dir } => write!(f, "no Domino server process runs in {dir}"),
+        }
+    }
+}
+
 impl Context {
     /// Which mode applies to this target, and why (for `status`). `doc` is the target's notes.ini
     /// (its `Directory=` is where Domino runs).
@@ -49,10 +90,10 @@ impl Context {
         session: &Session,
         doc: &crate::ini::Document,
         force_file: bool,
-    ) -> Result<(Mode, String)> {
+    ) -> Result<(Mode, ModeWhy)> {
         // An explicit console mode needs no look at the processes.
         if self.mode == ModeChoice::Console {
-            return Ok((Mode::Console, "--mode console".into()));
+            return Ok((Mode::Console, ModeWhy::Asked(Mode::Console)));
         }
         let mut dirs = vec![
             session
@@ -65,25 +106,20 @@ impl Context {
         if let Ok(Some(dir)) = doc.get("Directory") {
             dirs.push(String::from_utf8_lossy(dir).trim().into());
         }
-        let shown = dirs[0].display();
+        let shown = dirs[0].display().to_string();
         match (self.mode, detect(&dirs)) {
-            (ModeChoice::Console, _) => Ok((Mode::Console, "--mode console".into())),
-            (ModeChoice::File, Detected::Running(pid)) if force_file => Ok((
-                Mode::File,
-                format!(
-                    "--mode file --force, although the Domino server (process {pid}) runs: it will not see this change until it restarts, and it may overwrite it"
-                ),
-            )),
+            (ModeChoice::Console, _) => Ok((Mode::Console, ModeWhy::Asked(Mode::Console))),
+            (ModeChoice::File, Detected::Running(pid)) if force_file => {
+                Ok((Mode::File, ModeWhy::Forced { pid }))
+            }
             (ModeChoice::File, Detected::Running(pid)) => Err(Error::ServerRunning { pid }),
-            (ModeChoice::File, _) => Ok((Mode::File, "--mode file".into())),
-            (ModeChoice::Auto, Detected::Running(pid)) => Ok((
-                Mode::Console,
-                format!("the Domino server (process {pid}) runs in {shown}"),
-            )),
-            (ModeChoice::Auto, Detected::Stopped) => Ok((
-                Mode::File,
-                format!("no Domino server process runs in {shown}"),
-            )),
+            (ModeChoice::File, _) => Ok((Mode::File, ModeWhy::Asked(Mode::File))),
+            (ModeChoice::Auto, Detected::Running(pid)) => {
+                Ok((Mode::Console, ModeWhy::Running { pid, dir: shown }))
+            }
+            (ModeChoice::Auto, Detected::Stopped) => {
+                Ok((Mode::File, ModeWhy::Stopped { dir: shown }))
+            }
             (ModeChoice::Auto, Detected::Unknown(reason)) => Err(Error::ModeUnknown { reason }),
         }
     }
@@ -140,8 +176,8 @@ pub fn apply(
         changes: plan.changes.clone(),
         after: session.bytes.clone(),
     };
-    if force_file && mode == Mode::File && why.contains("runs") {
-        out.warnings.push(why.clone());
+    if let ModeWhy::Forced { .. } = why {
+        out.warnings.push(why.to_string());
     }
     if mode == Mode::File {
         let mut state = plan.state.clone();

@@ -61,7 +61,7 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
                 ended
                     .iter()
                     .copied()
-                    .find(|l| &l.id == w || &l.profile == w)
+                    .find(|l| super::names(l, w))
             })
             .cloned()
             .ok_or_else(|| {

@@ -1,7 +1,6 @@
 //! `dbgini enable PROFILE`: switch a profile's settings on for a while.
 
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
 
 use serde_json::json;
@@ -51,9 +50,6 @@ fn validate(args: &EnableArgs) -> Result<Options> {
         }
         overrides.push((key.to_string(), value.to_string()));
     }
-    if let Some(reason) = &args.reason {
-        crate::profile::validate_value("--reason", reason)?;
-    }
     let max_growth = args
         .max_growth
         .as_deref()
@@ -96,16 +92,17 @@ pub fn data_dir(doc: &Document, ini: &Path) -> String {
     }
 }
 
-fn new_id(profile: &str, taken: &[Lease]) -> String {
-    loop {
-        // RandomState is seeded randomly per process: enough to tell leases apart, no crate needed.
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u32(std::process::id());
-        let id = format!("{profile}-{:04x}", h.finish() & 0xffff);
-        if !taken.iter().any(|l| l.id == id) {
-            return id;
-        }
-    }
+/// The new lease's id: the profile's name and four hex digits derived from what the lease is
+/// (the target, the settings) and the state it joins (its serial), so `--dry-run` shows the id
+/// the same command then creates; a clash with an active lease takes the next candidate.
+fn new_id(profile: &str, seed: &str, taken: &[Lease]) -> String {
+    (0u32..)
+        .map(|n| {
+            let hash = crate::store::sha256(format!("{seed}\n{n}").as_bytes());
+            format!("{profile}-{}", &hash[..4])
+        })
+        .find(|id| !taken.iter().any(|l| &l.id == id))
+        .unwrap_or_else(|| profile.to_string())
 }
 
 /// Why a setting needs no change, in words.
@@ -226,32 +223,64 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     let mut notes = std::mem::take(&mut opened.notes);
     let mut warnings = std::mem::take(&mut opened.warnings);
 
-    if let Some(existing) = session
+    // The same request again: nothing to do while the lease's settings are in effect. When one
+    // was changed or deleted by hand, enabling again means the admin wants them back: the old
+    // lease ends and a new one applies them (with a warning), as a fresh enable would.
+    let existing = session
         .state
         .leases
         .iter()
         .find(|l| l.same_request(&profile.name, &resolved.settings))
-    {
-        let msg = format!(
-            "{} is already enabled: lease {}; nothing changed (`dbgini extend {}` gives it more time)",
-            profile.name,
-            lease_line(existing, ctx, now),
-            existing.id
-        );
-        notes.push(msg.clone());
-        return Ok(Report {
-            json: json!({
-                "command": "enable", "changed": !expired_json.as_array().is_none_or(Vec::is_empty), "dry_run": args.dry_run, "ini": name,
-                "lease": lease_json(existing),
-                "leases": session.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
-                "expired": expired_json,
-                "changes": [], "drift": [], "diff": JsonDiff::new("", &session.bytes, &session.bytes, ctx.json),
-                "warnings": warnings, "msg": msg,
-            }),
-            notes,
-            warnings,
-            ..Report::default()
-        });
+        .cloned();
+    let mut renewed: Option<Lease> = None;
+    if let Some(existing) = existing {
+        let gone: Vec<String> = lease::detect_drift(&doc, &session.state)
+            .map_err(|e| refused(session, e))?
+            .into_iter()
+            .map(|d| d.key)
+            .chain(existing.released.iter().cloned())
+            .filter(|k| existing.settings.iter().any(|s| s.key.eq_ignore_ascii_case(k)))
+            .collect();
+        if gone.is_empty() {
+            let mut msg = format!(
+                "{} is already enabled: lease {}; nothing changed",
+                profile.name,
+                lease_line(&existing, ctx, now),
+            );
+            if args.duration.is_some() || args.until.is_some() {
+                msg.push_str(&format!(
+                    "; the lease keeps its expiry (`dbgini extend {} --for DURATION` sets a new one)",
+                    existing.id
+                ));
+            } else {
+                msg.push_str(&format!(
+                    " (`dbgini extend {}` gives it more time)",
+                    existing.id
+                ));
+            }
+            notes.push(msg.clone());
+            return Ok(Report {
+                json: json!({
+                    "command": "enable", "changed": !expired_json.as_array().is_none_or(Vec::is_empty), "dry_run": args.dry_run, "ini": name,
+                    "lease": lease_json(&existing),
+                    "leases": session.state.leases.iter().map(lease_json).collect::<Vec<_>>(),
+                    "expired": expired_json,
+                    "changes": [], "drift": [], "diff": JsonDiff::new("", &session.bytes, &session.bytes, ctx.json),
+                    "warnings": warnings, "msg": msg,
+                }),
+                notes,
+                warnings,
+                ..Report::default()
+            });
+        }
+        warnings.push(format!(
+            "lease {} ({}) is no longer in effect: {} changed by hand since it was enabled; it ends, and a new lease applies {} settings again",
+            existing.id,
+            existing.profile,
+            gone.join(", "),
+            profile.name
+        ));
+        renewed = Some(existing);
     }
 
     let expires = now
@@ -271,20 +300,35 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         refresh: profile.refresh.clone(),
         content_capture: !capturing.is_empty(),
         ..Lease::new(
-            &new_id(&profile.name, &session.state.leases),
+            &new_id(
+                &profile.name,
+                &format!(
+                    "{}\n{}\n{:?}",
+                    session.target.real.display(),
+                    session.state.serial,
+                    resolved.settings
+                ),
+                &session.state.leases,
+            ),
             &profile.name,
             resolved.settings.clone(),
             now,
             expires,
         )
     };
-    let mut plan = lease::plan(
-        doc,
-        &session.state,
-        Change::Add(Box::new(lease.clone())),
-        false,
-    )
-    .map_err(|e| refused(session, e))?;
+    let change = match &renewed {
+        Some(old) => Change::Replace(old.id.clone(), Box::new(lease.clone())),
+        None => Change::Add(Box::new(lease.clone())),
+    };
+    let mut plan = lease::plan(doc, &session.state, change, false).map_err(|e| refused(session, e))?;
+    if let Some(old) = &renewed {
+        lease::record_ended(
+            &mut plan.state,
+            std::slice::from_ref(old),
+            now,
+            &format!("replaced by {}: its settings had been changed by hand", lease.id),
+        );
+    }
     let pairs: Vec<(String, String)> = resolved
         .settings
         .iter()
@@ -359,7 +403,11 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
 
     let state_changed = plan.state != session.state;
     let mut record = ctx.audit(
-        vec![lease.id.clone()],
+        renewed
+            .iter()
+            .map(|l| l.id.clone())
+            .chain([lease.id.clone()])
+            .collect(),
         plan.changes.clone(),
         plan.drift.clone(),
         args.reason.clone(),

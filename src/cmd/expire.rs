@@ -13,6 +13,12 @@ use crate::error::{ExitCode, Result};
 use crate::output::Report;
 use crate::store::Target;
 
+/// Where the state of the notes.ini at `real` lives (see [`Target::resolve`]), for a target that
+/// cannot be resolved any more.
+fn state_dir_of(real: &std::path::Path) -> Option<PathBuf> {
+    Some(real.parent()?.join(".dbgini").join(real.file_name()?))
+}
+
 /// Runs `expire`.
 pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
     let targets: Vec<PathBuf> = if args.all_targets {
@@ -28,15 +34,26 @@ pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
         let target = match Target::resolve(&path) {
             Ok(t) => t,
             Err(e) if args.all_targets => {
-                // A notes.ini that is gone has nothing left to expire: it drops out of the registry.
-                report.warnings.push(format!(
-                    "{}: {e}; dropped from the registry",
-                    path.display()
-                ));
-                if !args.dry_run {
+                // A notes.ini moved away for a while (maintenance) may come back with its leases
+                // still active: the target stays listed while its state folder is there. Only a
+                // target whose state is gone too has nothing left to expire.
+                let state = state_dir_of(&path);
+                let kept = state.as_ref().is_some_and(|d| std::fs::symlink_metadata(d).is_ok());
+                let what = match (kept, args.dry_run) {
+                    (true, _) => format!(
+                        "kept in the registry, because its state is still at {}: put notes.ini back (its leases may still be active), or move that folder aside to forget them",
+                        state.as_ref().map_or(String::new(), |d| d.display().to_string())
+                    ),
+                    (false, false) => "dropped from the registry (no state is left either)".into(),
+                    (false, true) => "would be dropped from the registry (no state is left either); dry run, nothing was written".into(),
+                };
+                report.warnings.push(format!("{}: {e}; {what}", path.display()));
+                if kept {
+                    report.exit_code = ExitCode::Failure;
+                } else if !args.dry_run {
                     let _ = ctx.registry.remove(&path);
                 }
-                results.push(json!({ "ini": path, "reverted": [], "error": e.to_string() }));
+                results.push(json!({ "ini": path, "reverted": [], "error": e.to_string(), "kept": kept }));
                 continue;
             }
             Err(e) => return Err(e),

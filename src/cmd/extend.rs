@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{Context, Enforce, find_leases, lease_json, lease_line};
 use crate::cli::ExtendArgs;
 use crate::error::{Error, Result};
-use crate::output::{Report, at};
+use crate::output::{Report, at, relative};
 
 /// Runs `extend`.
 pub fn run(args: ExtendArgs, ctx: &Context) -> Result<Report> {
@@ -21,7 +21,7 @@ pub fn run(args: ExtendArgs, ctx: &Context) -> Result<Report> {
         let just_expired = opened.expired.iter().any(|l| {
             args.lease
                 .as_ref()
-                .is_none_or(|w| &l.id == w || &l.profile == w)
+                .is_none_or(|w| super::names(l, w))
         });
         match found.as_slice() {
             [one] => state
@@ -69,16 +69,35 @@ pub fn run(args: ExtendArgs, ctx: &Context) -> Result<Report> {
         max,
         &format!("lease {}", old.id),
     )?;
-    let mut new_state = state.clone();
-    let lease = &mut new_state.leases[index];
-    lease.expires = now
+    let expires = now
         .checked_add(d)
         .map_err(|e| Error::invalid(format!("--for: {e}"), "choose a shorter duration"))?;
+    if expires < old.expires && !args.allow_shorter {
+        return Err(Error::invalid(
+            format!(
+                "lease {} runs until {} ({}); the new expiry, {}, would shorten it",
+                old.id,
+                at(old.expires, &ctx.tz),
+                relative(old.expires, now),
+                at(expires, &ctx.tz)
+            ),
+            format!(
+                "pass --allow-shorter to end it earlier, or `dbgini revert {}` to end it now",
+                old.id
+            ),
+        ));
+    }
+    let mut new_state = state.clone();
+    let lease = &mut new_state.leases[index];
+    lease.expires = expires;
     lease.extensions += 1;
     let lease = lease.clone();
+    // Whole seconds, as everywhere a person reads a time (the lease keeps the exact one).
+    let second = |t: jiff::Timestamp| jiff::Timestamp::from_second(t.as_second()).unwrap_or(t);
     let reason = Some(format!(
         "extended from {} to {}",
-        old.expires, lease.expires
+        second(old.expires),
+        second(lease.expires)
     ));
     let record = ctx.audit(vec![lease.id.clone()], Vec::new(), Vec::new(), reason);
     let bytes = session.bytes.clone();

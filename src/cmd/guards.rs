@@ -176,6 +176,29 @@ pub fn preflight(
             ));
         }
     }
+    // Console debug output that nothing writes to a file is lost (a snippet from support that
+    // sets DebugRouter alone, say).
+    let to_console: Vec<&str> = settings
+        .iter()
+        .zip(info)
+        .filter(|(_, i)| i.output == Output::DebugOutfile)
+        .map(|((k, _), _)| k.as_str())
+        .collect();
+    let console_log_on = doc_after
+        .get("Console_Log_Enabled")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.trim_ascii() == b"1");
+    if !to_console.is_empty()
+        && !console_log_on
+        && !watched.iter().any(|(o, _)| *o == Output::DebugOutfile)
+    {
+        pf.warnings.push(format!(
+            "{} write{} debug output to the server console, but nothing captures it in a file (neither debug_outfile nor Console_Log_Enabled=1 is set): add --set Console_Log_Enabled=1 (the console log, IBM_TECHNICAL_SUPPORT/console.log) or --set debug_outfile=PATH",
+            to_console.join(", "),
+            if to_console.len() == 1 { "s" } else { "" }
+        ));
+    }
     if watched.is_empty() {
         return Ok(pf);
     }

@@ -14,6 +14,7 @@ pub fn run(args: HistoryArgs, ctx: &Context) -> Result<Report> {
     let target = &opened.session.target;
     let mut records = read_audit(target)?;
     if let Some(n) = args.limit {
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
         records = records.split_off(records.len().saturating_sub(n));
     }
     let mut out = String::new();

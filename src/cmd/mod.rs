@@ -376,6 +376,21 @@ impl Context {
             }
             (None, None) => default,
         };
+        if d < min_lease() {
+            let flag = if r#for.is_none() && until.is_some() {
+                "--until"
+            } else {
+                "--for"
+            };
+            return Err(Error::invalid(
+                format!(
+                    "{flag}: {} is shorter than the shortest lease, {}: the next dbgini run would revert it before the server wrote anything",
+                    format_duration(d),
+                    format_duration(min_lease())
+                ),
+                "e.g. --for 15m or --for 2h",
+            ));
+        }
         let whose = if max <= self.max_duration {
             format!("{what}'s maximum")
         } else {
@@ -402,6 +417,23 @@ impl Context {
         }
         Ok(d)
     }
+}
+
+/// The shortest lease dbgini makes: anything shorter would be reverted by the next run (the timer
+/// runs every minute) before it did anything.
+pub const MIN_LEASE: SignedDuration = SignedDuration::from_mins(1);
+
+/// [`MIN_LEASE`]; test builds (the `crash-points` feature) take `DBGINI_TEST_MIN_LEASE_SECS`, so
+/// the real-clock tests need not wait a minute.
+fn min_lease() -> SignedDuration {
+    #[cfg(feature = "crash-points")]
+    if let Some(secs) = std::env::var("DBGINI_TEST_MIN_LEASE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        return SignedDuration::from_secs(secs);
+    }
+    MIN_LEASE
 }
 
 /// `--until`: an RFC 3339 time (`2026-11-30T18:00:00Z`, `...+01:00`) or `HH:MM`, the next such
@@ -539,14 +571,20 @@ pub fn drift_warning(d: &Drift) -> String {
     }
 }
 
-/// Finds leases by id, or by profile name.
+/// Finds leases by id, or else by profile, named as `enable` was given it (see [`names`]).
 pub fn find_leases<'a>(leases: &'a [Lease], wanted: &str) -> Vec<&'a Lease> {
     let by_id: Vec<_> = leases.iter().filter(|l| l.id == wanted).collect();
     if by_id.is_empty() {
-        leases.iter().filter(|l| l.profile == wanted).collect()
+        leases.iter().filter(|l| names(l, wanted)).collect()
     } else {
         by_id
     }
+}
+
+/// Whether `wanted` names `lease`: its id, its profile's name, or whatever `enable` accepted for
+/// that profile (the path of a profile file or snippet: see [`crate::profile::lease_name`]).
+pub fn names(lease: &Lease, wanted: &str) -> bool {
+    lease.id == wanted || lease.profile == crate::profile::lease_name(wanted)
 }
 
 /// `file` or `console`.

@@ -28,7 +28,7 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
 
     let mut out = format!("{} {name}\n", bold("notes.ini:"));
     let (mode, mode_reason) = match ctx.mode_for(session, &doc, false) {
-        Ok((m, why)) => (super::mode_name(m), why),
+        Ok((m, why)) => (super::mode_name(m), why.to_string()),
         Err(e) => ("unknown", format!("{e}; {}", e.help())),
     };
     out.push_str(&format!("{} {mode} ({mode_reason})\n", bold("mode:")));

@@ -18,12 +18,12 @@ fn json(out: &std::process::Output) -> serde_json::Value {
 fn expire_reverts_an_expired_lease_and_then_has_nothing_to_do() {
     let original = corpus_file("quirks/lowercase-debug-keys.ini");
     let env = Env::new(&original);
-    env.ok(&["enable", "router", "--for", "3s"]);
-    let early = json(&env.run_at("2026-11-30T12:00:02Z", &["--json", "expire"], 0));
+    env.ok(&["enable", "router", "--for", "3m"]);
+    let early = json(&env.run_at("2026-11-30T12:02:00Z", &["--json", "expire"], 0));
     assert_eq!(early["changed"], false);
     assert!(env.bytes() != original);
 
-    let later = "2026-11-30T12:00:04Z";
+    let later = "2026-11-30T12:04:00Z";
     let out = env.run_at(later, &["--json", "expire"], 0);
     let v = json(&out);
     assert_eq!(v["changed"], true, "{v}");

@@ -361,18 +361,31 @@ fn a_held_lock_names_its_holder_and_times_out() {
         .open(&lock)
         .unwrap();
     file.lock().unwrap();
-    std::fs::write(
-        &lock,
-        "pid 4242 `dbgini enable smtp-inbound` by alice@mail01",
-    )
-    .unwrap();
+    // The holder runs (this test process holds the lock).
+    let holder = format!(
+        "pid {} `dbgini enable smtp-inbound` by alice@mail01",
+        std::process::id()
+    );
+    std::fs::write(&lock, &holder).unwrap();
     let before = env.snapshot();
     let out = env.run(&["--lock-timeout", "0", "revert"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("another dbgini is working on this notes.ini (pid 4242 `dbgini enable smtp-inbound` by alice@mail01)"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "another dbgini is working on this notes.ini ({holder})"
+        )),
+        "{err}"
+    );
     assert!(err.contains("--lock-timeout"), "{err}");
     assert!(env.snapshot() == before);
+    // The line names a process that no longer runs: the lock is someone else's.
+    std::fs::write(&lock, "pid 99999999 `dbgini enable router` by bob@mail01").unwrap();
+    let err = stderr(&env.run(&["--lock-timeout", "0", "revert"]));
+    assert!(
+        err.contains("names pid 99999999 `dbgini enable router` by bob@mail01, but that process no longer runs here"),
+        "{err}"
+    );
     drop(file);
     env.ok(&["revert"]);
     assert!(env.bytes() == prod());
