@@ -335,11 +335,15 @@ pub fn reason(s: &str) -> Result<String, String> {
             '\0' => "a NUL character".to_string(),
             c => format!("the control character U+{:04X}", c as u32),
         };
-        return Err(format!("it contains {what}; give the reason as one line of text"));
+        return Err(format!(
+            "it contains {what}; give the reason as one line of text"
+        ));
     }
     let n = s.chars().count();
     if n > MAX_REASON {
-        return Err(format!("it is {n} characters long; keep it under {MAX_REASON} (a case number and a few words)"));
+        return Err(format!(
+            "it is {n} characters long; keep it under {MAX_REASON} (a case number and a few words)"
+        ));
     }
     if s.trim().is_empty() {
         return Err("it is empty; say why, e.g. --reason \"case TS012345\"".into());

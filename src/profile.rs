@@ -327,7 +327,10 @@ pub fn split_assignment<'a>(flag: &str, s: &'a str) -> Result<(&'a str, &'a str)
         } else {
             "--param NAME=VALUE, e.g. --param dns-server=192.0.2.53"
         };
-        Error::invalid(format!("{flag} {s:?} has no '='"), format!("write {example}"))
+        Error::invalid(
+            format!("{flag} {s:?} has no '='"),
+            format!("write {example}"),
+        )
     })
 }
 

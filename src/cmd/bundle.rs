@@ -57,12 +57,7 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
         Some(w) => find_leases(&state.leases, w)
             .first()
             .copied()
-            .or_else(|| {
-                ended
-                    .iter()
-                    .copied()
-                    .find(|l| super::names(l, w))
-            })
+            .or_else(|| ended.iter().copied().find(|l| super::names(l, w)))
             .cloned()
             .ok_or_else(|| {
                 Error::invalid(

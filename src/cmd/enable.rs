@@ -239,7 +239,12 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
             .into_iter()
             .map(|d| d.key)
             .chain(existing.released.iter().cloned())
-            .filter(|k| existing.settings.iter().any(|s| s.key.eq_ignore_ascii_case(k)))
+            .filter(|k| {
+                existing
+                    .settings
+                    .iter()
+                    .any(|s| s.key.eq_ignore_ascii_case(k))
+            })
             .collect();
         if gone.is_empty() {
             let mut msg = format!(
@@ -320,13 +325,17 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         Some(old) => Change::Replace(old.id.clone(), Box::new(lease.clone())),
         None => Change::Add(Box::new(lease.clone())),
     };
-    let mut plan = lease::plan(doc, &session.state, change, false).map_err(|e| refused(session, e))?;
+    let mut plan =
+        lease::plan(doc, &session.state, change, false).map_err(|e| refused(session, e))?;
     if let Some(old) = &renewed {
         lease::record_ended(
             &mut plan.state,
             std::slice::from_ref(old),
             now,
-            &format!("replaced by {}: its settings had been changed by hand", lease.id),
+            &format!(
+                "replaced by {}: its settings had been changed by hand",
+                lease.id
+            ),
         );
     }
     let pairs: Vec<(String, String)> = resolved

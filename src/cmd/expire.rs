@@ -38,7 +38,9 @@ pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
                 // still active: the target stays listed while its state folder is there. Only a
                 // target whose state is gone too has nothing left to expire.
                 let state = state_dir_of(&path);
-                let kept = state.as_ref().is_some_and(|d| std::fs::symlink_metadata(d).is_ok());
+                let kept = state
+                    .as_ref()
+                    .is_some_and(|d| std::fs::symlink_metadata(d).is_ok());
                 let what = match (kept, args.dry_run) {
                     (true, _) => format!(
                         "kept in the registry, because its state is still at {}: put notes.ini back (its leases may still be active), or move that folder aside to forget them",
@@ -47,13 +49,17 @@ pub fn run(args: ExpireArgs, ctx: &Context) -> Result<Report> {
                     (false, false) => "dropped from the registry (no state is left either)".into(),
                     (false, true) => "would be dropped from the registry (no state is left either); dry run, nothing was written".into(),
                 };
-                report.warnings.push(format!("{}: {e}; {what}", path.display()));
+                report
+                    .warnings
+                    .push(format!("{}: {e}; {what}", path.display()));
                 if kept {
                     report.exit_code = ExitCode::Failure;
                 } else if !args.dry_run {
                     let _ = ctx.registry.remove(&path);
                 }
-                results.push(json!({ "ini": path, "reverted": [], "error": e.to_string(), "kept": kept }));
+                results.push(
+                    json!({ "ini": path, "reverted": [], "error": e.to_string(), "kept": kept }),
+                );
                 continue;
             }
             Err(e) => return Err(e),

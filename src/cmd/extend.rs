@@ -18,11 +18,10 @@ pub fn run(args: ExtendArgs, ctx: &Context) -> Result<Report> {
             Some(w) => find_leases(&state.leases, w),
             None => state.leases.iter().collect(),
         };
-        let just_expired = opened.expired.iter().any(|l| {
-            args.lease
-                .as_ref()
-                .is_none_or(|w| super::names(l, w))
-        });
+        let just_expired = opened
+            .expired
+            .iter()
+            .any(|l| args.lease.as_ref().is_none_or(|w| super::names(l, w)));
         match found.as_slice() {
             [one] => state
                 .leases

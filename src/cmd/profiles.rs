@@ -12,7 +12,10 @@ pub fn run(ctx: &Context) -> Result<Report> {
     let all = ctx.catalog.list();
     let width = all
         .iter()
-        .map(|l| l.as_ref().map_or_else(|(n, _)| n.len(), |f| f.profile.name.len()))
+        .map(|l| {
+            l.as_ref()
+                .map_or_else(|(n, _)| n.len(), |f| f.profile.name.len())
+        })
         .max()
         .unwrap_or(0);
     let mut out = String::new();

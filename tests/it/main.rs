@@ -14,4 +14,5 @@ mod live;
 mod refusals;
 mod reliability;
 mod security;
+mod sweep;
 mod util;
