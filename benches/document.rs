@@ -90,3 +90,62 @@ fn plan_enable_and_revert(bencher: divan::Bencher, lines: usize) {
         off.doc.to_bytes()
     });
 }
+
+/// Snippet sizes for the many-keys benchmarks: a typical large one, and the limit
+/// (`profile::MAX_SNIPPET_KEYS`). Ten times the keys should cost about ten times the time (it
+/// cost a hundred times when each key was looked up by scanning the file).
+const KEYS: &[usize] = &[1_000, 10_000];
+
+/// A lease of `n` settings, half of them keys the file has and half new ones.
+fn many(n: usize) -> (Vec<u8>, Lease) {
+    let mut text = b"[Notes]\nDirectory=/local/notesdata\n".to_vec();
+    let mut settings = Vec::new();
+    for i in 0..n {
+        if i % 2 == 0 {
+            text.extend_from_slice(format!("Debug_{i:05}=0\n").as_bytes());
+        }
+        settings.push(Setting {
+            key: format!("Debug_{i:05}"),
+            value: "1".into(),
+            rule: Rule::Set,
+        });
+    }
+    let t = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+    (text, Lease::new("snippet-0001", "snippet", settings, t, t))
+}
+
+#[divan::bench(args = KEYS)]
+fn plan_a_snippet_of_many_keys_and_revert_it(bencher: divan::Bencher, keys: usize) {
+    let (bytes, lease) = many(keys);
+    bencher.bench(|| {
+        let doc = Document::parse(&bytes);
+        let on = lease::plan(
+            doc,
+            &State::default(),
+            Change::Add(Box::new(lease.clone())),
+            false,
+        )
+        .unwrap();
+        let off = lease::plan(
+            on.doc,
+            &on.state,
+            Change::Remove(vec![lease.id.clone()]),
+            false,
+        )
+        .unwrap();
+        divan::black_box(off.doc.to_bytes())
+    });
+}
+
+#[divan::bench(args = KEYS)]
+fn resolve_a_snippet_of_many_keys(bencher: divan::Bencher, keys: usize) {
+    let text: String = (0..keys).map(|i| format!("Debug_{i:05}=1\n")).collect();
+    let ctx = dbgini::profile::RenderContext {
+        data_dir: "/local/notesdata".into(),
+    };
+    bencher.bench(|| {
+        let p = dbgini::profile::Profile::from_snippet(&text, std::path::Path::new("case.txt"))
+            .unwrap();
+        divan::black_box(p.resolve(&Default::default(), &[], &ctx).unwrap())
+    });
+}

@@ -16,6 +16,7 @@
 //!   they are; values dbgini writes are validated as printable ASCII elsewhere
 //!   ([`crate::profile::validate_value`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// File bytes shared between a session and its documents without copying.
@@ -232,6 +233,32 @@ impl PartialEq for Document {
 
 impl Eq for Document {}
 
+/// The lines of a set of keys (see [`Document::lookup`]), as the file was when it was made.
+#[derive(Clone, Debug, Default)]
+pub struct Lookup(HashMap<Vec<u8>, Vec<usize>>);
+
+impl Lookup {
+    /// The lines of `key` (one of the keys looked up; others have none).
+    pub fn lines(&self, key: &str) -> &[usize] {
+        self.0
+            .get(key.trim().to_ascii_lowercase().as_bytes())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The single line of `key`, `None` when absent, an error when it occurs more than once
+    /// (as [`Document::find_unique`]).
+    pub fn unique(&self, key: &str) -> Result<Option<usize>, IniError> {
+        match self.lines(key) {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            many => Err(IniError::Duplicate {
+                key: key.to_string(),
+                lines: many.iter().map(|i| i + 1).collect(),
+            }),
+        }
+    }
+}
+
 /// Where [`Document::insert`] put a new line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Inserted {
@@ -439,6 +466,41 @@ impl Document {
         found
     }
 
+    /// The lines of many keys at once, in one pass over the file: for work on many keys (a
+    /// plan), where a [`Document::find`] per key would cost keys x lines. Keys are matched as
+    /// `find` matches them.
+    pub fn lookup<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Lookup {
+        let mut map: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        for key in keys {
+            let k = key.trim().as_bytes();
+            if !k.is_empty() && !k.contains(&b'=') {
+                map.entry(k.to_ascii_lowercase()).or_default();
+            }
+        }
+        if map.is_empty() {
+            return Lookup(map);
+        }
+        let mut folded = Vec::new();
+        for (start, end) in self.notes_sections() {
+            for i in start + 1..end {
+                let c = self.line(i).content;
+                let Some(eq) = c.iter().position(|&b| b == b'=') else {
+                    continue;
+                };
+                let key = trim(&c[..eq]);
+                if key.is_empty() {
+                    continue;
+                }
+                folded.clear();
+                folded.extend(key.iter().map(u8::to_ascii_lowercase));
+                if let Some(lines) = map.get_mut(folded.as_slice()) {
+                    lines.push(i);
+                }
+            }
+        }
+        Lookup(map)
+    }
+
     /// The single line holding `key`, or `None` when absent; an error when it occurs more than once.
     pub fn find_unique(&self, key: &str) -> Result<Option<usize>, IniError> {
         match self.find(key).as_slice() {
@@ -532,6 +594,86 @@ impl Document {
             index,
             added_ending_before,
         }
+    }
+
+    /// Adds lines at the end of the first `[Notes]` section, in order, as that many calls of
+    /// [`Document::insert_line`] would (each line with its own ending, or `None` for the one most
+    /// lines use at that point), in one pass. Returns where the first one went.
+    pub fn insert_lines(&mut self, lines: Vec<(Vec<u8>, Option<Ending>)>) -> Option<Inserted> {
+        if lines.is_empty() {
+            return None;
+        }
+        // (CRLF lines, LF lines): the dominant ending as each line is added, as one insert at a
+        // time would see it.
+        let mut counts = (
+            self.lines().filter(|l| l.ending == Ending::Crlf).count(),
+            self.lines().filter(|l| l.ending == Ending::Lf).count(),
+        );
+        let count = |counts: &mut (usize, usize), e: Ending| match e {
+            Ending::Crlf => counts.0 += 1,
+            Ending::Lf => counts.1 += 1,
+            Ending::None => {}
+        };
+        let dominant = |c: (usize, usize)| if c.0 > c.1 { Ending::Crlf } else { Ending::Lf };
+        let after = self.insert_point();
+        let mut added_ending_before = false;
+        if after < self.len() && self.line(after).ending == Ending::None {
+            let e = dominant(counts);
+            self.set_ending(after, e);
+            count(&mut counts, e);
+            added_ending_before = true;
+        }
+        let index = (after + 1).min(self.len());
+        self.sections = std::sync::OnceLock::new();
+        let mut slots = Vec::with_capacity(lines.len());
+        for (content, ending) in lines {
+            let ending = ending.unwrap_or_else(|| dominant(counts));
+            count(&mut counts, ending);
+            self.own.push(content.into_boxed_slice());
+            slots.push(Slot {
+                at: (self.own.len() - 1) as u32,
+                len: 0,
+                ending,
+                owned: true,
+            });
+        }
+        self.slots.splice(index..index, slots);
+        Some(Inserted {
+            index,
+            added_ending_before,
+        })
+    }
+
+    /// Gives the line at `index`, which has no ending, the ending most lines use.
+    pub fn end_line(&mut self, index: usize) {
+        let ending = self.dominant_ending();
+        self.set_ending(index, ending);
+    }
+
+    /// The line that new lines go after: the last non-blank line of the first `[Notes]` section
+    /// (its header, when it has none), or the last line of a file without one.
+    pub fn insert_point(&self) -> usize {
+        match self.notes_sections().first() {
+            Some(&(header, end)) => (header..end)
+                .rev()
+                .find(|&i| self.line(i).kind() != Kind::Blank)
+                .unwrap_or(header),
+            None => self.len().saturating_sub(1),
+        }
+    }
+
+    /// Removes the lines at `indices` (in any order), in one pass.
+    pub fn remove_lines(&mut self, indices: &[usize]) {
+        if indices.is_empty() {
+            return;
+        }
+        let gone: std::collections::HashSet<usize> = indices.iter().copied().collect();
+        let mut i = 0;
+        self.slots.retain(|_| {
+            i += 1;
+            !gone.contains(&(i - 1))
+        });
+        self.sections = std::sync::OnceLock::new();
     }
 
     /// Puts a whole raw line back: at `index` (replacing the line there) or, when `index` is

@@ -9,7 +9,7 @@
 //! reach the file. Nothing here reads files or the environment except [`Catalog`], which looks
 //! profiles up in the directories it is given.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -631,31 +631,41 @@ impl Profile {
                 rule: spec.rule,
             });
         }
+        // By lower-case key: lookups per setting, not scans (a snippet may have thousands).
+        let mut at: HashMap<String, usize> = settings
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.key.to_ascii_lowercase(), i))
+            .collect();
         for (key, value) in overrides {
             validate_key(key)?;
             validate_value(key, value)?;
-            match settings
-                .iter_mut()
-                .find(|s| s.key.eq_ignore_ascii_case(key))
-            {
-                Some(s) => {
-                    s.value = value.clone();
-                    s.rule = Rule::Set;
+            match at.get(&key.to_ascii_lowercase()) {
+                Some(&i) => {
+                    settings[i].value = value.clone();
+                    settings[i].rule = Rule::Set;
                 }
-                None => settings.push(Setting {
-                    key: key.clone(),
-                    value: value.clone(),
-                    rule: Rule::Set,
-                }),
+                None => {
+                    at.insert(key.to_ascii_lowercase(), settings.len());
+                    settings.push(Setting {
+                        key: key.clone(),
+                        value: value.clone(),
+                        rule: Rule::Set,
+                    });
+                }
             }
         }
+        let specs: HashMap<String, &SettingSpec> = self
+            .settings
+            .iter()
+            .rev()
+            .map(|spec| (spec.key.to_ascii_lowercase(), spec))
+            .collect();
         let info = settings
             .iter()
             .map(|s| {
                 setting_info(
-                    self.settings
-                        .iter()
-                        .find(|spec| spec.key.eq_ignore_ascii_case(&s.key)),
+                    specs.get(&s.key.to_ascii_lowercase()).copied(),
                     &s.key,
                     &s.value,
                 )

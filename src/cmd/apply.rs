@@ -125,8 +125,12 @@ impl Context {
     }
 }
 
-fn landed(doc: &crate::ini::Document, c: &KeyChange) -> bool {
-    match (&c.after, doc.get(&c.key)) {
+/// Whether the file shows change `c` (its keys looked up in `lines`).
+fn landed(doc: &crate::ini::Document, lines: &crate::ini::Lookup, c: &KeyChange) -> bool {
+    let found = lines
+        .unique(&c.key)
+        .map(|i| i.and_then(|i| doc.line(i).value()));
+    match (&c.after, found) {
         (Some(v), Ok(Some(found))) => found == v.as_bytes(),
         (None, Ok(found)) => found.is_none_or(<[u8]>::is_empty),
         _ => false,
@@ -139,12 +143,15 @@ fn unconfirmed(
     changes: &[KeyChange],
     previous: impl Fn(&KeyChange) -> Option<String>,
 ) -> State {
+    let at: std::collections::HashMap<String, usize> = state
+        .managed
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.key.to_ascii_lowercase(), i))
+        .collect();
     for c in changes {
-        if let Some(m) = state
-            .managed
-            .iter_mut()
-            .find(|m| m.key.eq_ignore_ascii_case(&c.key))
-        {
+        if let Some(&i) = at.get(&c.key.to_ascii_lowercase()) {
+            let m = &mut state.managed[i];
             m.previous = Some(Previous {
                 value: previous(c).map(|v| crate::bytes::Bytes(v.into_bytes())),
             });
@@ -240,10 +247,11 @@ pub fn apply(
     let missing = loop {
         session.reread()?;
         let doc = session.doc();
+        let lines = doc.lookup(plan.changes.iter().map(|c| c.key.as_str()));
         let missing: Vec<String> = plan
             .changes
             .iter()
-            .filter(|c| !landed(&doc, c))
+            .filter(|c| !landed(&doc, &lines, c))
             .map(|c| c.key.clone())
             .collect();
         if missing.is_empty() || Instant::now() >= deadline {

@@ -234,17 +234,17 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         .cloned();
     let mut renewed: Option<Lease> = None;
     if let Some(existing) = existing {
+        let its: std::collections::HashSet<String> = existing
+            .settings
+            .iter()
+            .map(|s| s.key.to_ascii_lowercase())
+            .collect();
         let gone: Vec<String> = lease::detect_drift(&doc, &session.state)
             .map_err(|e| refused(session, e))?
             .into_iter()
             .map(|d| d.key)
             .chain(existing.released.iter().cloned())
-            .filter(|k| {
-                existing
-                    .settings
-                    .iter()
-                    .any(|s| s.key.eq_ignore_ascii_case(k))
-            })
+            .filter(|k| its.contains(&k.to_ascii_lowercase()))
             .collect();
         if gone.is_empty() {
             let mut msg = format!(
@@ -382,17 +382,25 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
 
     warnings.extend(plan.drift.iter().map(drift_warning));
     warnings.extend(resolved.warnings.iter().cloned());
+    let changed_keys: std::collections::HashSet<String> = plan
+        .changes
+        .iter()
+        .map(|c| c.key.to_ascii_lowercase())
+        .collect();
+    let unchanged_keys: Vec<&str> = lease
+        .settings
+        .iter()
+        .filter(|s| !changed_keys.contains(&s.key.to_ascii_lowercase()))
+        .map(|s| s.key.as_str())
+        .collect();
+    let current_lines = plan.doc.lookup(unchanged_keys.iter().copied());
     for s in &lease.settings {
-        if !plan
-            .changes
-            .iter()
-            .any(|c| c.key.eq_ignore_ascii_case(&s.key))
-        {
-            let current = plan
-                .doc
-                .get(&s.key)
+        if !changed_keys.contains(&s.key.to_ascii_lowercase()) {
+            let current = current_lines
+                .unique(&s.key)
                 .ok()
                 .flatten()
+                .and_then(|i| plan.doc.line(i).value())
                 .map(|v| String::from_utf8_lossy(v).into_owned());
             notes.push(unchanged(
                 &s.key,

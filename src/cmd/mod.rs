@@ -96,6 +96,24 @@ fn owner(path: &std::path::Path) -> String {
     "its owner".into()
 }
 
+/// Why enforcement ends a lease.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Its time is up.
+    Expired,
+    /// It outgrew its guard (growth cap, free-space floor): why.
+    Outgrown(String),
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Expired => f.write_str("expired"),
+            Ending::Outgrown(why) => write!(f, "reverted early: {why}"),
+        }
+    }
+}
+
 /// How a command wants expired leases handled when it opens a target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Enforce {
@@ -208,12 +226,12 @@ impl Context {
 
         // Measure first: a lease that outgrew its guard ends now, whatever its expiry.
         let mut state = session.state.clone();
-        let mut reasons: Vec<(String, String)> = Vec::new();
+        let mut reasons: Vec<(String, Ending)> = Vec::new();
         for l in &mut state.leases {
             let Some(g) = &mut l.guard else { continue };
             let s = guards::sample(g, now, session.target.perms);
             if let Some(why) = g.breach(&s) {
-                reasons.push((l.id.clone(), format!("reverted early: {why}")));
+                reasons.push((l.id.clone(), Ending::Outgrown(why)));
             }
             let stale = g.samples.last().is_none_or(|x| {
                 x.sizes != s.sizes || now.duration_since(x.time) >= SignedDuration::from_mins(1)
@@ -222,9 +240,11 @@ impl Context {
                 g.record(s);
             }
         }
+        let outgrown: std::collections::HashSet<String> =
+            reasons.iter().map(|(id, _)| id.clone()).collect();
         for id in lease::due(&state, now) {
-            if !reasons.iter().any(|(r, _)| *r == id) {
-                reasons.push((id, "expired".into()));
+            if !outgrown.contains(&id) {
+                reasons.push((id, Ending::Expired));
             }
         }
         if reasons.is_empty() {
@@ -235,19 +255,21 @@ impl Context {
         }
 
         let ids: Vec<String> = reasons.iter().map(|(id, _)| id.clone()).collect();
+        let why: std::collections::HashMap<&str, &Ending> =
+            reasons.iter().map(|(id, e)| (id.as_str(), e)).collect();
         let ended: Vec<Lease> = state
             .leases
             .iter()
-            .filter(|l| ids.contains(&l.id))
+            .filter(|l| why.contains_key(l.id.as_str()))
             .cloned()
             .collect();
         let doc = session.doc();
         check_editable(&doc, session)?;
         let mut plan = lease::plan(doc, &state, Change::Remove(ids.clone()), false)
             .map_err(|e| refused(session, e))?;
-        for (id, why) in &reasons {
-            let l: Vec<Lease> = ended.iter().filter(|l| &l.id == id).cloned().collect();
-            lease::record_ended(&mut plan.state, &l, now, why);
+        for l in &ended {
+            let reason = why[l.id.as_str()].to_string();
+            lease::record_ended(&mut plan.state, std::slice::from_ref(l), now, &reason);
         }
         let before = session.bytes.clone();
         let name = session.target.ini.display().to_string();
@@ -260,26 +282,17 @@ impl Context {
         // warning) must not leave a note that claims otherwise.
         let mut notes = Vec::new();
         for l in &ended {
-            let why = &reasons
-                .iter()
-                .find(|(id, _)| *id == l.id)
-                .map(|r| r.1.clone())
-                .unwrap_or_default();
-            notes.push(if why == "expired" {
-                format!(
+            notes.push(match why[l.id.as_str()] {
+                Ending::Expired => format!(
                     "lease {} ({}) expired at {} ({}): {verb}",
                     l.id,
                     l.profile,
                     at(l.expires, &self.tz),
                     relative(l.expires, now)
-                )
-            } else {
-                format!(
-                    "lease {} ({}) {verb} early: {}",
-                    l.id,
-                    l.profile,
-                    why.trim_start_matches("reverted early: ")
-                )
+                ),
+                Ending::Outgrown(breach) => {
+                    format!("lease {} ({}) {verb} early: {breach}", l.id, l.profile)
+                }
             });
         }
         let summary = reasons

@@ -470,3 +470,48 @@ fn an_immutable_notes_ini_is_called_immutable_when_root_is_refused() {
     );
     assert!(env.bytes() == prod());
 }
+
+#[test]
+fn reverting_a_lease_never_joins_the_last_line_to_a_line_another_lease_added() {
+    // The last line has no ending; router changes it (and adds lines after it, giving it one),
+    // smtp-inbound adds more. Reverting router put the line back without its ending, in front
+    // of smtp-inbound's lines: `DebugRouter=1SMTPDebug=3`.
+    let original = b"[Notes]\nDirectory=/local/notesdata\nDebugRouter=1".to_vec();
+    let env = Env::new(&original);
+    env.ok(&["enable", "router"]);
+    env.ok(&["enable", "smtp-inbound"]);
+    env.ok(&["revert", "router"]);
+    let text = String::from_utf8(env.bytes()).unwrap();
+    assert!(
+        text.lines().any(|l| l == "DebugRouter=1") && text.lines().any(|l| l == "SMTPDebug=3"),
+        "{text:?}"
+    );
+    env.ok(&["revert"]);
+    assert_eq!(
+        String::from_utf8(env.bytes()).unwrap(),
+        String::from_utf8(original).unwrap()
+    );
+}
+
+#[test]
+fn a_missing_final_newline_comes_back_when_a_later_lease_managed_the_last_line() {
+    // The first snippet adds a line after the last one (giving it an ending); the second then
+    // took that line as its baseline, ending and all, and put the ending back on revert.
+    let original = b"[Notes]\nDirectory=/local/notesdata\nSMTPDebug=0".to_vec();
+    for order in [["adds", "changes"], ["changes", "adds"]] {
+        let env = Env::new(&original);
+        let adds = env.dir.path().join("adds.txt");
+        let changes = env.dir.path().join("changes.txt");
+        std::fs::write(&adds, b"SMTPClientDebug=1\n").unwrap();
+        std::fs::write(&changes, b"SMTPDebug=1\n").unwrap();
+        env.ok(&["enable", adds.to_str().unwrap()]);
+        env.ok(&["enable", changes.to_str().unwrap()]);
+        env.ok(&["revert", order[0]]);
+        env.ok(&["revert", order[1]]);
+        assert_eq!(
+            String::from_utf8(env.bytes()).unwrap(),
+            String::from_utf8(original.clone()).unwrap(),
+            "reverted {order:?}"
+        );
+    }
+}
