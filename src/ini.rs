@@ -597,7 +597,7 @@ impl Document {
     }
 
     /// Adds lines at the end of the first `[Notes]` section, in order, as that many calls of
-    /// [`Document::insert_line`] would (each line with its own ending, or `None` for the one most
+    /// [`Document::insert`] would (each line with its own ending, or `None` for the one most
     /// lines use at that point), in one pass. Returns where the first one went.
     pub fn insert_lines(&mut self, lines: Vec<(Vec<u8>, Option<Ending>)>) -> Option<Inserted> {
         if lines.is_empty() {
