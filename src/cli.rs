@@ -8,7 +8,7 @@ pub use crate::live::ModeChoice;
 
 /// Switch Domino notes.ini debug settings on for a while, safely, and always back off again.
 #[derive(Debug, Parser)]
-#[command(name = "dbgini", version, about, long_about = None, propagate_version = true)]
+#[command(name = "dbgini", version = VERSION, about, long_about = None, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 failure (nothing changed), 2 invalid usage or input, \
 3 refused by a safety check (nothing changed)."
@@ -322,6 +322,21 @@ pub struct WatchArgs {
     #[arg(long, default_value_t = 2, value_name = "SECS")]
     pub poll: u64,
 }
+
+/// `dbgini --version`: the version, and the commit it was built from when known.
+pub const VERSION: &str = if COMMIT.is_empty() {
+    env!("CARGO_PKG_VERSION")
+} else {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (commit ",
+        env!("DBGINI_COMMIT"),
+        ")"
+    )
+};
+
+/// The commit dbgini was built from (empty when not built from a git checkout).
+pub const COMMIT: &str = env!("DBGINI_COMMIT");
 
 /// The longest `--reason`, in characters.
 pub const MAX_REASON: usize = 500;

@@ -15,6 +15,16 @@ use dbgini::registry::Registry;
 use dbgini::store::Caller;
 
 fn main() -> std::process::ExitCode {
+    // `--version --json` (clap prints `--version` alone, and stops before other flags).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if args.iter().any(|a| a == "--json") && args.iter().any(|a| a == "--version" || a == "-V") {
+        let v = serde_json::json!({
+            "schema": 1, "command": "version", "version": env!("CARGO_PKG_VERSION"),
+            "commit": (!dbgini::cli::COMMIT.is_empty()).then_some(dbgini::cli::COMMIT),
+        });
+        println!("{v}");
+        return std::process::ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
     let choice = match cli.color {
         ColorWhen::Auto => anstream::ColorChoice::Auto,

@@ -107,9 +107,18 @@ fn kind(args: &ScheduleArgs, root: &Path) -> Kind {
     }
 }
 
+/// Where a package installs dbgini: units and cron entries call it there when it exists, whichever
+/// copy runs `schedule install` (a newer one being tried from /tmp must not become the timer's).
+pub const PACKAGED: &str = "usr/bin/dbgini";
+
 fn exe_text(ctx: &Context) -> Result<String> {
-    let exe = ctx.exe.display().to_string();
-    if !ctx.exe.is_absolute() || exe.bytes().any(|b| !b.is_ascii_graphic()) {
+    let packaged = ctx.system_root.join(PACKAGED);
+    let exe = if packaged.is_file() {
+        Path::new("/").join(PACKAGED).display().to_string()
+    } else {
+        ctx.exe.display().to_string()
+    };
+    if !Path::new(&exe).is_absolute() || exe.bytes().any(|b| !b.is_ascii_graphic()) {
         return Err(Error::invalid(
             format!("dbgini runs from {exe}, which a unit file or crontab cannot name safely"),
             "install dbgini to a path without spaces, e.g. /usr/local/bin/dbgini, and run it from there",

@@ -508,3 +508,41 @@ fn a_lazy_revert_that_fails_is_not_reported_as_done() {
     assert!(!err.contains("): reverted"), "{err}");
     assert!(stdout(&out).contains("OVERDUE"), "{}", stdout(&out));
 }
+
+#[test]
+fn schedule_points_the_units_at_the_packaged_binary_when_it_is_installed() {
+    let env = Env::new(&prod());
+    let root = env.dir.path().join("root");
+    let out = stdout(&env.ok(&["schedule", "install", "--systemd", "--dry-run"]));
+    assert!(!out.contains("ExecStart=/usr/bin/dbgini "), "{out}");
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::write(root.join("usr/bin/dbgini"), b"the packaged binary").unwrap();
+    for kind in ["--systemd", "--cron"] {
+        let out = stdout(&env.ok(&["schedule", "install", kind, "--dry-run"]));
+        assert!(
+            out.contains("/usr/bin/dbgini --quiet expire --all-targets"),
+            "{kind}: {out}"
+        );
+    }
+}
+
+#[test]
+fn version_names_the_commit_and_speaks_json() {
+    let env = Env::new(&prod());
+    let text = stdout(&env.ok(&["--version"]));
+    let v: serde_json::Value =
+        serde_json::from_slice(&env.ok(&["--version", "--json"]).stdout).unwrap();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"), "{v}");
+    assert_eq!(v["schema"], 1);
+    match v["commit"].as_str() {
+        // Built from a git checkout (CI is one): the text names the same commit.
+        Some(commit) => {
+            assert_eq!(commit.len(), 12, "{v}");
+            assert_eq!(
+                text.trim(),
+                format!("dbgini {} (commit {commit})", env!("CARGO_PKG_VERSION"))
+            );
+        }
+        None => assert_eq!(text.trim(), format!("dbgini {}", env!("CARGO_PKG_VERSION"))),
+    }
+}

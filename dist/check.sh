@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Checks the artefacts dist/build.sh made (run by .ci/run, as root):
+# - the musl binary is static and does a full enable/revert of a corpus file in an empty chroot;
+# - the .deb and .rpm hold exactly the expected paths; the .deb installs and uninstalls cleanly
+#   with dpkg --root, and systemd-analyze verifies its units;
+# - SHA256SUMS verifies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+dist=target/dist
+name=dbgini-$version-x86_64-linux-musl
+fail() { echo "dist check: FAILED: $*" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Checksums first: everything below looks at the files they cover.
+(cd "$dist" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not verify"
+
+# Static: no program interpreter, no shared library needed.
+tar -C "$work" -xzf "$dist/$name.tar.gz"
+bin=$work/$name/dbgini
+readelf -l "$bin" | grep -q 'INTERP' && fail "the binary asks for a program interpreter"
+readelf -d "$bin" | grep -q 'NEEDED' && fail "the binary needs shared libraries"
+for f in dbgini dbgini.1 README.md LICENSE completions/dbgini.bash completions/_dbgini \
+  completions/dbgini.fish systemd/dbgini-expire.service systemd/dbgini-expire.timer \
+  systemd/domino.service.d/dbgini-expire.conf cron/dbgini-expire; do
+  [ -f "$work/$name/$f" ] || fail "the tarball lacks $f"
+done
+
+# An empty chroot: only the binary and the file it works on (no /proc, /etc, /tmp, libraries).
+root=$work/chroot
+mkdir -p "$root"
+cp "$bin" "$root/dbgini"
+cp tests/fixtures/corpus/quirks/prod-windows-crlf.ini "$root/notes.ini"
+chroot_bin=$(command -v chroot)
+in_root() { env -i HOME=/ "$chroot_bin" "$root" /dbgini "$@"; }
+in_root --version | grep -q "^dbgini $version" || fail "--version in the chroot"
+in_root --ini /notes.ini --mode file enable router --for 1h >/dev/null 2>&1 || fail "enable in the chroot"
+cmp -s "$root/notes.ini" tests/fixtures/corpus/quirks/prod-windows-crlf.ini && fail "enable changed nothing"
+in_root --ini /notes.ini --mode file enable smtp-inbound --for 1h >/dev/null 2>&1 || fail "second enable in the chroot"
+in_root --ini /notes.ini --mode file revert --all >/dev/null 2>&1 || fail "revert in the chroot"
+cmp -s "$root/notes.ini" tests/fixtures/corpus/quirks/prod-windows-crlf.ini || fail "the chroot round trip is not byte-identical"
+
+# The packages: exactly these paths.
+deb=$(ls "$dist"/*.deb)
+rpm=$(ls "$dist"/*.rpm)
+expected="/usr/bin/dbgini
+/usr/lib/systemd/system/dbgini-expire.service
+/usr/lib/systemd/system/dbgini-expire.timer
+/usr/share/bash-completion/completions/dbgini
+/usr/share/doc/dbgini/README.md
+/usr/share/doc/dbgini/copyright
+/usr/share/doc/dbgini/examples/cron.d/dbgini-expire
+/usr/share/doc/dbgini/examples/domino.service.d/dbgini-expire.conf
+/usr/share/fish/vendor_completions.d/dbgini.fish
+/usr/share/man/man1/dbgini.1.gz
+/usr/share/zsh/vendor-completions/_dbgini"
+got=$(dpkg-deb --contents "$deb" | awk '{print $NF}' | sed 's#^\./#/#' | grep -v '/$' | sort)
+[ "$got" = "$expected" ] || fail "the .deb holds:
+$got
+expected:
+$expected"
+expected_rpm="/usr/bin/dbgini
+/usr/lib/systemd/system/dbgini-expire.service
+/usr/lib/systemd/system/dbgini-expire.timer
+/usr/share/bash-completion/completions/dbgini
+/usr/share/doc/dbgini/README.md
+/usr/share/doc/dbgini/examples/cron.d/dbgini-expire
+/usr/share/doc/dbgini/examples/domino.service.d/dbgini-expire.conf
+/usr/share/fish/vendor_completions.d/dbgini.fish
+/usr/share/licenses/dbgini/LICENSE
+/usr/share/man/man1/dbgini.1.gz
+/usr/share/zsh/site-functions/_dbgini"
+got=$(rpm -qlp "$rpm" 2>/dev/null | sort)
+[ "$got" = "$expected_rpm" ] || fail "the .rpm holds:
+$got
+expected:
+$expected_rpm"
+rpm -qp --requires "$rpm" 2>/dev/null | grep -qv '^rpmlib(' && fail "the .rpm requires something: $(rpm -qp --requires "$rpm")"
+dpkg-deb --field "$deb" Depends | grep -q . && fail "the .deb depends on something"
+
+# Install into an empty dpkg root, verify the units, uninstall: nothing of it is left.
+droot=$work/dpkg
+mkdir -p "$droot/var/lib/dpkg/info" "$droot/var/lib/dpkg/updates"
+touch "$droot/var/lib/dpkg/status"
+dpkg --root="$droot" --log=/dev/null --force-script-chrootless -i "$deb" >/dev/null || fail "dpkg -i"
+[ -x "$droot/usr/bin/dbgini" ] || fail "dpkg did not install /usr/bin/dbgini"
+grep -q '^ExecStart=/usr/bin/dbgini ' "$droot/usr/lib/systemd/system/dbgini-expire.service" || fail "the service does not call /usr/bin/dbgini"
+[ -e "$droot/etc/systemd/system/timers.target.wants/dbgini-expire.timer" ] && fail "the timer was enabled on install"
+# The units as installed, their commands looked up in the dpkg root (the units they depend on,
+# such as sysinit.target, are the system's and not in that root). A warning fails too.
+verify=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no --recursive-errors=no \
+  --root="$droot" /usr/lib/systemd/system/dbgini-expire.service \
+  /usr/lib/systemd/system/dbgini-expire.timer 2>&1) || fail "systemd-analyze verify: $verify"
+[ -z "$verify" ] || fail "systemd-analyze verify: $verify"
+dpkg --root="$droot" --log=/dev/null --force-script-chrootless -r dbgini >/dev/null || fail "dpkg -r"
+left=$(find "$droot" -mindepth 1 -not -path "$droot/var" -not -path "$droot/var/lib" -not -path "$droot/var/lib/dpkg*" | sort)
+[ -z "$left" ] || fail "dpkg -r left: $left"
+echo "dist check: static binary, chroot round trip, .deb and .rpm contents, dpkg install and removal, units, SHA256SUMS: all good"
