@@ -165,6 +165,11 @@ pub struct EnableArgs {
     #[arg(long)]
     pub allow_content_capture: bool,
 
+    /// Allow a key that defines the server rather than debugs it (Directory, ServerTasks, ...) in
+    /// --set, a snippet or a profile (repeatable)
+    #[arg(long = "allow-key", value_name = "KEY")]
+    pub allow_keys: Vec<String>,
+
     /// Messages per hour, for a labelled estimate of log growth (e.g. 300/h)
     #[arg(long, value_name = "N/h")]
     pub mail_rate: Option<String>,
@@ -210,13 +215,17 @@ pub struct BundleArgs {
     /// the one that ended last]
     pub lease: Option<String>,
 
-    /// The archive to write
+    /// The archive to write, or - for standard output
     #[arg(short, long, value_name = "FILE.tar.gz")]
     pub output: PathBuf,
 
     /// Pack the output of a lease that captured message contents
     #[arg(long)]
     pub allow_content_capture: bool,
+
+    /// Keep SMTP AUTH credentials in the debug output (they are redacted by default)
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 /// `completions`.

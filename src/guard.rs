@@ -180,16 +180,20 @@ pub fn known(key: &str) -> Option<&'static Known> {
     KNOWN.iter().find(|k| k.key.eq_ignore_ascii_case(key))
 }
 
-/// Whether `key=value` captures message contents.
+/// Whether `key=value` captures message contents, the value read as Domino reads it (`03`,
+/// `004`, `+3` and `3;x` are levels 3, 4, 3 and 3).
 pub fn captures(key: &str, value: &str) -> bool {
-    known(key).is_some_and(|k| k.captures.contains(&value.trim()))
+    let level = crate::profile::domino_number(value.as_bytes())
+        .value
+        .to_string();
+    known(key).is_some_and(|k| k.captures.contains(&level.as_str()))
 }
 
 /// Output and volume of `key=value` (unknown keys: none, low).
 pub fn describe(key: &str, value: &str) -> (Output, Volume) {
     match known(key) {
         Some(k) => {
-            let level = value.trim().parse::<u64>().unwrap_or(0);
+            let level = crate::profile::domino_number(value.as_bytes()).value;
             (
                 k.output,
                 if level >= k.high_from {
@@ -407,6 +411,88 @@ pub fn estimate_per_hour(settings: &[(String, String)], mail_rate: u64) -> u64 {
         .sum()
 }
 
+/// What replaces a credential in redacted output.
+pub const REDACTED: &str = "[credential redacted by dbgini]";
+
+/// Redacts SMTP AUTH credentials from SMTP debug output (`SMTPDebug` 3 shows the conversation):
+/// the base64 after `AUTH PLAIN` or `AUTH LOGIN` on the same line, and the client's answers to
+/// the server's `334` challenges (base64 user names and passwords, one a line) until the exchange
+/// ends (a `235` or `5xx` reply). It knows no log format: a credential is the last word of its line
+/// that is base64 of four characters or more (quotes around it are kept). Returns the text and
+/// how many credentials it took out.
+pub fn redact_auth(text: &[u8]) -> (Vec<u8>, usize) {
+    let mut r = AuthRedactor::default();
+    let mut out = Vec::with_capacity(text.len());
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        out.extend_from_slice(&r.line(line));
+    }
+    (out, r.count)
+}
+
+/// [`redact_auth`] a line at a time, for output too large to hold (a console log).
+#[derive(Debug, Default)]
+pub struct AuthRedactor {
+    in_exchange: bool,
+    /// Credentials taken out so far.
+    pub count: usize,
+}
+
+impl AuthRedactor {
+    /// The line (with its ending), redacted.
+    pub fn line<'a>(&mut self, line: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let upper = line.to_ascii_uppercase();
+        let has = |needle: &[u8]| upper.windows(needle.len()).any(|w| w == needle);
+        let auth = has(b"AUTH PLAIN ") || has(b"AUTH LOGIN ");
+        let challenge = has(b"334 ") || upper.trim_ascii_end().ends_with(b"334");
+        let reply_ends = ["235 ", "535 ", "501 ", "504 ", "454 "]
+            .iter()
+            .any(|c| has(c.as_bytes()));
+        if challenge {
+            self.in_exchange = true;
+            return line.into();
+        }
+        if reply_ends {
+            self.in_exchange = false;
+            return line.into();
+        }
+        if (auth || self.in_exchange)
+            && let Some((start, end)) = last_base64_word(line)
+        {
+            self.count += 1;
+            let mut out = line[..start].to_vec();
+            out.extend_from_slice(REDACTED.as_bytes());
+            out.extend_from_slice(&line[end..]);
+            return out.into();
+        }
+        line.into()
+    }
+}
+
+/// The byte range of the last word of `line` that is base64 (four characters or more, padding
+/// allowed), quotes and punctuation around it left out.
+fn last_base64_word(line: &[u8]) -> Option<(usize, usize)> {
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let trimmed = line.trim_ascii_end();
+    let mut end = trimmed.len();
+    while end > 0 && !is_b64(trimmed[end - 1]) {
+        if trimmed[end - 1].is_ascii_whitespace() {
+            return None;
+        }
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0 && is_b64(trimmed[start - 1]) {
+        start -= 1;
+    }
+    let word = &trimmed[start..end];
+    let preceded = start == 0 || matches!(trimmed[start - 1], b' ' | b'"' | b'\'' | b':' | b'\t');
+    (word.len() >= 4
+        && preceded
+        && !word.eq_ignore_ascii_case(b"PLAIN")
+        && !word.eq_ignore_ascii_case(b"LOGIN"))
+    .then_some((start, end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,6 +590,11 @@ mod tests {
                 && !captures("SMTPDebugIO", "1")
         );
         assert!(captures("SMTPSaveImportErrors", "2"));
+        // Read as Domino reads them: these are all content-capturing levels.
+        for v in ["03", "004", "+3", "3;to see the data", " 4 "] {
+            assert!(captures("SMTPDebugIO", v), "{v}");
+        }
+        assert!(!captures("SMTPDebugIO", "01"));
         assert_eq!(
             describe("Log_MailRouting", "40"),
             (Output::LogNsf, Volume::High)
@@ -534,5 +625,50 @@ mod tests {
             free: 1 << 30,
         });
         assert_eq!(g.rate_per_hour(), Some(1024.0));
+    }
+
+    #[test]
+    fn smtp_auth_credentials_are_redacted_and_the_rest_is_kept() {
+        let log = "[0D2C:000A-0E1F] 01.12.2026 10:00:01   SMTP Server: 192.0.2.10 connected\n\
+[0D2C:000A-0E1F] 01.12.2026 10:00:01   SMTP Server: Received \"EHLO mail.example.com\"\n\
+[0D2C:000A-0E1F] 01.12.2026 10:00:02   SMTP Server: Received \"AUTH PLAIN AGFsaWNlAHMzY3JldA==\"\n\
+[0D2C:000A-0E1F] 01.12.2026 10:00:02   SMTP Server: Sent \"235 2.7.0 Authentication successful\"\n\
+[0D2C:000A-0E1F] 01.12.2026 10:00:03   SMTP Server: Received \"MAIL FROM:<alice@example.com>\"\n\
+[0D2C:000B-0E20] 01.12.2026 10:01:00   SMTP Server: Received \"AUTH LOGIN\"\r\n\
+[0D2C:000B-0E20] 01.12.2026 10:01:00   SMTP Server: Sent \"334 VXNlcm5hbWU6\"\r\n\
+[0D2C:000B-0E20] 01.12.2026 10:01:00   SMTP Server: Received \"Ym9i\"\r\n\
+[0D2C:000B-0E20] 01.12.2026 10:01:00   SMTP Server: Sent \"334 UGFzc3dvcmQ6\"\r\n\
+[0D2C:000B-0E20] 01.12.2026 10:01:01   SMTP Server: Received \"aHVudGVyMg==\"\r\n\
+[0D2C:000B-0E20] 01.12.2026 10:01:01   SMTP Server: Sent \"535 5.7.8 Authentication failed\"\r\n\
+[0D2C:000B-0E20] 01.12.2026 10:01:02   SMTP Server: Received \"QUIT\"\r\n";
+        let (out, n) = redact_auth(log.as_bytes());
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(n, 3, "{out}");
+        for secret in ["AGFsaWNlAHMzY3JldA==", "Ym9i", "aHVudGVyMg=="] {
+            assert!(!out.contains(secret), "{secret} in:\n{out}");
+        }
+        assert!(
+            out.contains(&format!("Received \"AUTH PLAIN {REDACTED}\"")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("Received \"{REDACTED}\"\r\n")),
+            "{out}"
+        );
+        // Everything else stays, line endings included.
+        assert_eq!(out.lines().count(), log.lines().count());
+        for kept in [
+            "EHLO mail.example.com",
+            "MAIL FROM:<alice@example.com>",
+            "334 VXNlcm5hbWU6",
+            "Received \"QUIT\"\r\n",
+            "Received \"AUTH LOGIN\"\r\n",
+        ] {
+            assert!(out.contains(kept), "{kept} missing:\n{out}");
+        }
+        assert_eq!(
+            redact_auth(b"no auth here\n"),
+            (b"no auth here\n".to_vec(), 0)
+        );
     }
 }

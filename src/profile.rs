@@ -44,20 +44,55 @@ impl Rule {
     }
 
     /// Applies the rule to the current value (`None` when the key is absent).
+    ///
+    /// Numbers are read as Domino reads them ([`domino_number`]): `4;comment` is 4, `03` is 3,
+    /// garbage is 0. A current value that already means the result is kept as it is written.
     pub fn apply(self, current: Option<&[u8]>, value: &[u8]) -> Vec<u8> {
-        let num = |v: &[u8]| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok();
+        let num = |v: &[u8]| domino_number(v).value;
         match (self, current) {
             (Rule::Set, _) | (_, None) => value.to_vec(),
             (Rule::IfAbsent, Some(cur)) => cur.to_vec(),
-            (Rule::AtLeast, Some(cur)) => match (num(cur), num(value)) {
-                (Some(c), Some(v)) if c > v => cur.to_vec(),
-                _ => value.to_vec(),
-            },
-            (Rule::Bits, Some(cur)) => match (num(cur), num(value)) {
-                (Some(c), Some(v)) => (c | v).to_string().into_bytes(),
-                _ => value.to_vec(),
-            },
+            (Rule::AtLeast, Some(cur)) if num(cur) >= num(value) => cur.to_vec(),
+            (Rule::AtLeast, Some(_)) => value.to_vec(),
+            (Rule::Bits, Some(cur)) => {
+                let (c, v) = (num(cur), num(value));
+                if c | v == c {
+                    cur.to_vec()
+                } else {
+                    (c | v).to_string().into_bytes()
+                }
+            }
         }
+    }
+}
+
+/// A notes.ini value read as a number, the way Domino reads one: blanks, an optional `+`, then the
+/// leading digits (`4;comment` is 4, `03` is 3, `+3` is 3); no digits at all is 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Number {
+    /// The number Domino sees.
+    pub value: u64,
+    /// The value is that number and nothing else (blanks aside): `3`, ` 3 `, not `03x` or `junk`.
+    pub exact: bool,
+    /// There was no digit at all: Domino reads 0, and an admin meant something else.
+    pub garbage: bool,
+}
+
+/// Reads `value` as Domino reads a number (see [`Number`]).
+pub fn domino_number(value: &[u8]) -> Number {
+    let t = value.trim_ascii();
+    let digits_at = usize::from(t.first() == Some(&b'+'));
+    let digits = t[digits_at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let n = t[digits_at..digits_at + digits].iter().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    Number {
+        value: n,
+        exact: digits > 0 && digits_at + digits == t.len() && (digits == 1 || t[digits_at] != b'0'),
+        garbage: digits == 0,
     }
 }
 
@@ -295,6 +330,51 @@ pub fn parse_duration(s: &str) -> std::result::Result<SignedDuration, String> {
         return Err(format!("'{s}' is not a positive duration"));
     }
     Ok(d)
+}
+
+/// Keys that define the server rather than debug it: where its data is, who it is, what it runs,
+/// how it is reached. A profile, snippet or `--set` that changes one is refused unless the admin
+/// names it with `--allow-key` (a typo or a whole notes.ini pasted as a snippet must not move the
+/// data directory or drop the server's tasks).
+pub const SERVER_KEYS: &[&str] = &[
+    "Directory",
+    "NotesProgram",
+    "KitType",
+    "ServerName",
+    "Domain",
+    "ServerTasks",
+    "KeyFileName",
+    "ServerKeyFileName",
+    "Ports",
+    "TCPIP",
+    "Timezone",
+    "DST",
+    "DSTLaw",
+    "MailServer",
+    "MailFile",
+    "Location",
+    "Names",
+    "NotesPartition",
+    "Setup",
+    "ServerSetup",
+    "SetupLeaveServerTasks",
+];
+
+/// Prefixes of more such keys ([`SERVER_KEYS`]): scheduled tasks, ID files, TCP/IP port options.
+pub const SERVER_KEY_PREFIXES: &[&str] = &[
+    "ServerTasksAt",
+    "KeyFileName_",
+    "ServerKeyFileName_",
+    "TCPIP_",
+];
+
+/// Whether `key` defines the server (see [`SERVER_KEYS`]).
+pub fn is_server_key(key: &str) -> bool {
+    let k = key.trim();
+    SERVER_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k))
+        || SERVER_KEY_PREFIXES
+            .iter()
+            .any(|p| k.len() > p.len() && k[..p.len()].eq_ignore_ascii_case(p))
 }
 
 /// The most settings a `KEY=VALUE` snippet may hold: support sends a few; thousands are a
@@ -948,6 +1028,24 @@ mod tests {
         assert_eq!(lease_name("./mine.toml"), "mine");
         assert_eq!(lease_name("C:\\dbgini\\case.ini"), "case");
         assert_eq!(lease_name("snip.txt"), "snip");
+    }
+
+    #[test]
+    fn numbers_are_read_as_domino_reads_them() {
+        let n = |v: &str| domino_number(v.as_bytes());
+        assert_eq!((n("3").value, n("3").exact), (3, true));
+        assert_eq!((n(" 40 ").value, n(" 40 ").exact), (40, true));
+        assert_eq!((n("03").value, n("03").exact), (3, false));
+        assert_eq!((n("004").value, n("+3").value), (4, 3));
+        assert_eq!((n("4;comment").value, n("4;comment").exact), (4, false));
+        assert_eq!((n("junk").value, n("junk").garbage), (0, true));
+        assert!(!n("0").garbage && n("0").exact);
+        assert_eq!(Rule::Bits.apply(Some(b"4;comment"), b"3"), b"7");
+        assert_eq!(Rule::Bits.apply(Some(b"03"), b"1"), b"03");
+        assert_eq!(Rule::Bits.apply(Some(b"junk"), b"3"), b"3");
+        assert_eq!(Rule::Bits.apply(Some(b"7"), b"3"), b"7");
+        assert_eq!(Rule::AtLeast.apply(Some(b"050"), b"40"), b"050");
+        assert_eq!(Rule::AtLeast.apply(Some(b"40"), b"40"), b"40");
     }
 
     #[test]

@@ -108,6 +108,7 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
     ];
     let mut skipped = Vec::new();
     let mut warnings = Vec::new();
+    let mut redactions = 0;
     let owner = session.target.perms;
     for f in lease.guard.iter().flat_map(|g| &g.files) {
         let path = Path::new(&f.path);
@@ -135,7 +136,13 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
                 // A file that shrank was rotated: all of it is new.
                 let from = if len >= f.size_at_enable { f.size_at_enable } else { 0 };
                 let base = path.file_name().map_or("output".into(), |n| n.to_string_lossy().into_owned());
-                members.push(Member::Tail(format!("files/{base}"), file, from));
+                if args.no_redact {
+                    members.push(Member::Tail(format!("files/{base}"), file, from));
+                } else {
+                    let (copy, n) = redacted(file, from).map_err(|e| Error::io("read", path, e))?;
+                    redactions += n;
+                    members.push(Member::Tail(format!("files/{base}"), copy, 0));
+                }
             }
             Output::LogNsf => skipped.push(format!("{} is a Notes database: open it in a Notes client (Miscellaneous Events, Mail Routing Events)", f.path)),
             _ => skipped.push(format!("{} ({}): nothing to pack", f.path, f.output.name())),
@@ -171,6 +178,12 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
             .map(|(n, s)| format!("  {n}  {}", format_size(*s))),
     );
     notes.extend(skipped.iter().map(|s| format!("not packed: {s}")));
+    if redactions > 0 {
+        notes.push(format!(
+            "redacted {redactions} SMTP AUTH credential{} in the debug output (--no-redact keeps them)",
+            if redactions == 1 { "" } else { "s" }
+        ));
+    }
     Ok(Report {
         json: json!({
             "command": "bundle", "changed": false, "ini": name, "lease": lease.id, "archive": args.output,
@@ -238,6 +251,24 @@ fn write_archive(dest: &Path, members: &[Member], mtime: i64) -> Result<(Vec<(St
         let _ = dir.remove(&tmp);
     }
     written.map_err(io)
+}
+
+/// `file` from `from` on with SMTP AUTH credentials redacted (see [`crate::guard::redact_auth`]),
+/// a line at a time into an unnamed temp file (a console log can be large); and how many.
+fn redacted(mut file: std::fs::File, from: u64) -> std::io::Result<(std::fs::File, usize)> {
+    use std::io::BufRead;
+    file.seek(SeekFrom::Start(from))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut out = std::io::BufWriter::new(tempfile::tempfile()?);
+    let mut r = crate::guard::AuthRedactor::default();
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line)? > 0 {
+        out.write_all(&r.line(&line))?;
+        line.clear();
+    }
+    let mut copy = out.into_inner().map_err(|e| e.into_error())?;
+    copy.rewind()?;
+    Ok((copy, r.count))
 }
 
 /// Counts what passes through.

@@ -176,6 +176,24 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         data_dir: data_dir(&doc, &session.target.real),
     };
     let resolved = profile.resolve(&opts.params, &opts.overrides, &render)?;
+    if let Some(s) = resolved.settings.iter().find(|s| {
+        crate::profile::is_server_key(&s.key)
+            && !args
+                .allow_keys
+                .iter()
+                .any(|k| k.trim().eq_ignore_ascii_case(&s.key))
+    }) {
+        return Err(Error::Unsafe {
+            msg: format!(
+                "{}={} would change how the server itself is set up, not its debug output ({} defines the server: a wrong value can keep Domino from starting)",
+                s.key, s.value, s.key
+            ),
+            help: format!(
+                "leave it out; if support asked for exactly this, pass --allow-key {}",
+                s.key
+            ),
+        });
+    }
     let capturing: Vec<String> = resolved
         .settings
         .iter()
@@ -382,6 +400,26 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
 
     warnings.extend(plan.drift.iter().map(drift_warning));
     warnings.extend(resolved.warnings.iter().cloned());
+    // A level the file holds that is no number: Domino reads it as 0, which is not what whoever
+    // wrote it meant.
+    let numeric: std::collections::HashSet<String> = lease
+        .settings
+        .iter()
+        .filter(|s| matches!(s.rule, Rule::Bits | Rule::AtLeast))
+        .map(|s| s.key.to_ascii_lowercase())
+        .collect();
+    for c in &plan.changes {
+        if let Some(before) = &c.before
+            && numeric.contains(&c.key.to_ascii_lowercase())
+            && crate::profile::domino_number(before.as_bytes()).garbage
+        {
+            warnings.push(format!(
+                "{}={before} is not a number: Domino reads it as 0, so dbgini set {} (the lease puts '{before}' back when it ends)",
+                c.key,
+                c.after.as_deref().unwrap_or("")
+            ));
+        }
+    }
     let changed_keys: std::collections::HashSet<String> = plan
         .changes
         .iter()

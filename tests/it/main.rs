@@ -9,6 +9,7 @@ mod corpus;
 mod crash;
 mod drift;
 mod expiry;
+mod fidelity;
 mod guards;
 mod live;
 mod refusals;
