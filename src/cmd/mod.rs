@@ -389,12 +389,12 @@ impl Context {
             }
             (None, None) => default,
         };
+        let flag = if r#for.is_none() && until.is_some() {
+            "--until"
+        } else {
+            "--for"
+        };
         if d < min_lease() {
-            let flag = if r#for.is_none() && until.is_some() {
-                "--until"
-            } else {
-                "--for"
-            };
             return Err(Error::invalid(
                 format!(
                     "{flag}: {} is shorter than the shortest lease, {}: the next dbgini run would revert it before the server wrote anything",
@@ -411,11 +411,6 @@ impl Context {
         };
         let max = max.min(self.max_duration);
         if d > max {
-            let flag = if r#for.is_none() && until.is_some() {
-                "--until"
-            } else {
-                "--for"
-            };
             return Err(Error::invalid(
                 format!(
                     "{flag} {} is longer than {whose} of {}",
