@@ -193,17 +193,27 @@ pub struct Console {
 }
 
 impl Console {
-    /// Sends one console command, run in `cwd` (the data directory), without a shell.
-    pub fn send(&self, command: &str, cwd: &Path) -> Result<String> {
+    /// Sends one console command, run in `cwd` (the data directory), without a shell, as the
+    /// owner of notes.ini (`owner`): Domino's own tools refuse root ("Run the Domino Server as a
+    /// notes user"), and a root `server -c` can leave root-owned files in the data directory. As
+    /// root, the command is started from a thread that holds that user's uid, gid and groups
+    /// ([`crate::safe::as_user`]; a child gets the credentials of the thread that starts it), with
+    /// `HOME` the data directory. Not as root, it runs as whoever runs dbgini.
+    pub fn send(&self, command: &str, cwd: &Path, owner: crate::atomic::Perms) -> Result<String> {
         let program = &self.argv[0];
-        let mut child = Command::new(program)
-            .args(&self.argv[1..])
-            .arg(command)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+        let spawn = || {
+            Command::new(program)
+                .args(&self.argv[1..])
+                .arg(command)
+                .current_dir(cwd)
+                .env("HOME", cwd)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+        };
+        let mut child = crate::safe::as_user(owner.uid, owner.gid, spawn)
+            .and_then(|spawned| spawned)
             .map_err(|e| Error::Console {
                 command: command.into(),
                 msg: format!("cannot run {program}: {e}"),

@@ -10,6 +10,7 @@ value. Every command is appended to $FAKE_LOG. Behaviour switches:
   FAKE_DELAY=SECONDS        return at once and write that much later (as a running server would)
   FAKE_CHURN=1              also rewrite the file the way a server does: change an unrelated key
                             and move the first key line to the end
+  FAKE_ID_LOG=PATH          append who ran it: uid, gid, groups, HOME, working directory
 """
 import os
 import sys
@@ -50,9 +51,18 @@ def rewrite(path, key, value, churn):
     os.replace(tmp, path)
 
 
+def log_id():
+    path = os.environ.get("FAKE_ID_LOG")
+    if path:
+        groups = ",".join(str(g) for g in sorted(os.getgroups()))
+        with open(path, "a") as f:
+            f.write(f"{os.getuid()} {os.getgid()} {groups} {os.environ.get('HOME')} {os.getcwd()}\n")
+
+
 def main():
     cmd = sys.argv[-1]
     log(cmd)
+    log_id()
     mode = os.environ.get("FAKE_MODE", "ok")
     if mode == "fail":
         print("Server not responding", file=sys.stderr)

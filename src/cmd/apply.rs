@@ -239,7 +239,7 @@ pub fn apply(
         .to_path_buf();
     let sets = commands(&plan.changes);
     for cmd in &sets {
-        ctx.console.send(cmd, &cwd)?;
+        ctx.console.send(cmd, &cwd, session.target.perms)?;
     }
 
     // 3. Confirm from the file the server writes.
@@ -301,7 +301,7 @@ pub fn apply(
 
     // 5. Make the tasks re-read their settings now instead of within minutes.
     for r in refresh {
-        if let Err(e) = ctx.console.send(r, &cwd) {
+        if let Err(e) = ctx.console.send(r, &cwd, session.target.perms) {
             out.warnings.push(format!(
                 "{e}; the task picks the change up by itself within a few minutes"
             ));

@@ -347,3 +347,63 @@ fn expiry_on_a_running_server_goes_through_the_console() {
     );
     assert_eq!(env.lines_for("SMTPClientDebug")[0].1, "SMTPClientDebug=");
 }
+
+#[test]
+fn the_console_command_runs_as_the_owner_of_notes_ini_never_as_root() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if !crate::util::is_root() {
+        eprintln!("skipped: needs root to run the console as another user (CI runs as root)");
+        return;
+    }
+    let env = Env::new(&corpus_file("quirks/prod-linux.ini"));
+    let data = env.ini.parent().unwrap().to_path_buf();
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for p in [&data, &env.ini] {
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+    }
+    // The stand-in console and its logs where that user may reach them.
+    let tools = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tools.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let script = tools.path().join("fake-console.py");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-console.py"),
+        &script,
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ids = tools.path().join("ids");
+    let out = env
+        .cmd()
+        .env(
+            "DBGINI_CONSOLE_CMD",
+            format!("python3 {}", script.display()),
+        )
+        .env("FAKE_LOG", tools.path().join("commands"))
+        .env("FAKE_ID_LOG", &ids)
+        .args(["--mode", "console", "enable", "router"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = std::fs::read_to_string(&ids).unwrap();
+    // One run a setting, and the profile's refresh command.
+    assert!(runs.lines().count() >= 3, "{runs}");
+    for line in runs.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!((f[0], f[1]), ("65534", "65534"), "{line}");
+        assert!(!f[2].split(',').any(|g| g == "0"), "root's group: {line}");
+        assert_eq!(f[3], data.display().to_string(), "HOME: {line}");
+        assert_eq!(f[4], data.display().to_string(), "cwd: {line}");
+    }
+    assert_eq!(env.lines_for("DebugRouter").len(), 1);
+    // Nothing in the data directory belongs to root.
+    for e in std::fs::read_dir(&data).unwrap().flatten() {
+        let m = std::fs::symlink_metadata(e.path()).unwrap();
+        assert_eq!(
+            m.uid(),
+            65534,
+            "{} belongs to uid {}",
+            e.path().display(),
+            m.uid()
+        );
+    }
+}
