@@ -102,6 +102,8 @@ pub fn domino_number(value: &[u8]) -> Number {
 pub enum ParamType {
     /// An IPv4 or IPv6 address.
     Ip,
+    /// An IP address or a host name, or a comma-separated list of them (`DNSServer`).
+    Hosts,
     /// A file path.
     Path,
     /// A non-negative integer.
@@ -115,6 +117,7 @@ impl ParamType {
     pub fn name(self) -> &'static str {
         match self {
             ParamType::Ip => "ip",
+            ParamType::Hosts => "hosts",
             ParamType::Path => "path",
             ParamType::Int => "int",
             ParamType::String => "string",
@@ -762,12 +765,16 @@ impl Profile {
 fn check_param(spec: &Param, value: &str) -> Result<()> {
     let ok = match spec.ty {
         ParamType::Ip => value.parse::<IpAddr>().is_ok(),
+        ParamType::Hosts => is_host_list(value),
         ParamType::Int => value.parse::<u64>().is_ok(),
         ParamType::Path | ParamType::String => true,
     };
     if !ok {
         let ty = match spec.ty {
             ParamType::Ip => "an IP address such as 192.0.2.53",
+            ParamType::Hosts => {
+                "an IP address, a host name, or a comma-separated list of them, such as 192.0.2.53,dns2.example.com"
+            }
             _ => "a whole number",
         };
         return Err(Error::invalid(
@@ -776,6 +783,28 @@ fn check_param(spec: &Param, value: &str) -> Result<()> {
         ));
     }
     validate_value(&spec.name, value)
+}
+
+/// Whether `value` is an IP address or a host name, or a comma-separated list of them (blanks
+/// after the commas allowed). A name of digits and dots only must be an IPv4 address.
+fn is_host_list(value: &str) -> bool {
+    let host = |h: &str| {
+        let h = h.trim();
+        if h.parse::<IpAddr>().is_ok() {
+            return true;
+        }
+        let labels: Vec<&str> = h.strip_suffix('.').unwrap_or(h).split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        };
+        let numeric = labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit()));
+        h.len() <= 253 && labels.iter().all(label_ok) && !numeric
+    };
+    !value.trim().is_empty() && value.split(',').all(host)
 }
 
 /// Renders a template; `None` when it uses a parameter that was not given.
@@ -1028,6 +1057,30 @@ mod tests {
         assert_eq!(lease_name("./mine.toml"), "mine");
         assert_eq!(lease_name("C:\\dbgini\\case.ini"), "case");
         assert_eq!(lease_name("snip.txt"), "snip");
+    }
+
+    #[test]
+    fn dns_servers_may_be_addresses_names_or_lists() {
+        for ok in [
+            "192.0.2.53",
+            "2001:db8::53",
+            "dns1.example.com",
+            "192.0.2.53, dns2.example.com",
+            "ns",
+        ] {
+            assert!(is_host_list(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "999.1.1.1",
+            "a..b",
+            "-dns.example.com",
+            "dns_1.example.com",
+            "192.0.2.53,",
+            "x y",
+        ] {
+            assert!(!is_host_list(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -158,3 +158,25 @@ fn bundle_redacts_smtp_auth_credentials_unless_told_not_to() {
     let (text, _) = packed(&["--no-redact"]);
     assert_eq!(text, log);
 }
+
+#[test]
+fn dns_server_takes_addresses_host_names_and_lists() {
+    let env = Env::new(&prod());
+    env.ok(&[
+        "enable",
+        "tcp-resolver",
+        "--param",
+        "dns-server=192.0.2.53, dns2.example.com",
+    ]);
+    assert_eq!(
+        env.lines_for("DNSServer")[0].1,
+        "DNSServer=192.0.2.53, dns2.example.com"
+    );
+    let out = env.run(&[
+        "enable",
+        "tcp-resolver",
+        "--param",
+        "dns-server=dns_2.example.com",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
