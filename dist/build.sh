@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Release artefacts in target/dist/, from a clean checkout, without a Rust toolchain on the server
 # that installs them:
-#   dbgini-<version>-x86_64-linux-musl.tar.gz  the static binary, man page, completions, units, cron file
+#   dbgini-<version>-x86_64-linux-musl.tar.gz  the static binary, man page, completions, units, cron
+#                                               file, container hook
 #   dbgini_<version>-1_amd64.deb                (cargo-deb, from the static binary)
 #   dbgini-<version>-1.x86_64.rpm               (cargo-generate-rpm, from the static binary)
 #   SHA256SUMS
@@ -41,13 +42,15 @@ mkdir -p "$stage/systemd/domino.service.d"
 sed 's#/usr/local/bin/dbgini#/usr/bin/dbgini#g' contrib/systemd/domino.service.d/dbgini-expire.conf \
   > "$stage/systemd/domino.service.d/dbgini-expire.conf"
 sed 's#/usr/local/bin/dbgini#/usr/bin/dbgini#g' contrib/cron/dbgini-expire > "$stage/cron/dbgini-expire"
+mkdir -p "$stage/container"
+cp contrib/container/before_server_start.sh "$stage/container/"
 
 # The tarball: one folder, the binary at its top.
 tree=$dist/$name
 mkdir -p "$tree"
 cp "$bin" "$tree/dbgini"
 cp "$stage/dbgini.1" README.md LICENSE "$tree/"
-cp -r "$stage/completions" "$stage/systemd" "$stage/cron" "$tree/"
+cp -r "$stage/completions" "$stage/systemd" "$stage/cron" "$stage/container" "$tree/"
 tar -C "$dist" --owner=0 --group=0 --numeric-owner -czf "$dist/$name.tar.gz" "$name"
 rm -rf "$tree"
 

@@ -23,7 +23,7 @@ readelf -l "$bin" | grep -q 'INTERP' && fail "the binary asks for a program inte
 readelf -d "$bin" | grep -q 'NEEDED' && fail "the binary needs shared libraries"
 for f in dbgini dbgini.1 README.md LICENSE completions/dbgini.bash completions/_dbgini \
   completions/dbgini.fish systemd/dbgini-expire.service systemd/dbgini-expire.timer \
-  systemd/domino.service.d/dbgini-expire.conf cron/dbgini-expire; do
+  systemd/domino.service.d/dbgini-expire.conf cron/dbgini-expire container/before_server_start.sh; do
   [ -f "$work/$name/$f" ] || fail "the tarball lacks $f"
 done
 
@@ -50,6 +50,7 @@ expected="/usr/bin/dbgini
 /usr/share/bash-completion/completions/dbgini
 /usr/share/doc/dbgini/README.md
 /usr/share/doc/dbgini/copyright
+/usr/share/doc/dbgini/examples/container/before_server_start.sh
 /usr/share/doc/dbgini/examples/cron.d/dbgini-expire
 /usr/share/doc/dbgini/examples/domino.service.d/dbgini-expire.conf
 /usr/share/fish/vendor_completions.d/dbgini.fish
@@ -65,6 +66,7 @@ expected_rpm="/usr/bin/dbgini
 /usr/lib/systemd/system/dbgini-expire.timer
 /usr/share/bash-completion/completions/dbgini
 /usr/share/doc/dbgini/README.md
+/usr/share/doc/dbgini/examples/container/before_server_start.sh
 /usr/share/doc/dbgini/examples/cron.d/dbgini-expire
 /usr/share/doc/dbgini/examples/domino.service.d/dbgini-expire.conf
 /usr/share/fish/vendor_completions.d/dbgini.fish

@@ -42,6 +42,24 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
     if state.leases.is_empty() {
         out.push_str("no active leases: dbgini manages nothing in this file\n");
     }
+    // Keys set through the console that the server has not written yet: the state marks them
+    // (`previous`) until a write confirms them, and the file does not show the value.
+    let by_key: std::collections::HashMap<String, &crate::lease::Managed> = state
+        .managed
+        .iter()
+        .map(|m| (m.key.to_ascii_lowercase(), m))
+        .collect();
+    let unconfirmed = |l: &crate::lease::Lease| -> Vec<String> {
+        l.active_settings()
+            .filter_map(|s| {
+                let m = by_key.get(&s.key.to_ascii_lowercase())?;
+                // Marked first: only those are looked up in the file.
+                let waiting = m.previous.is_some()
+                    && doc.get(&m.key).ok().flatten() != Some(m.expected.0.as_slice());
+                waiting.then(|| m.key.clone())
+            })
+            .collect()
+    };
     for l in &state.leases {
         let when = if l.expires <= now {
             let loud = anstyle::AnsiColor::Red.on_default().bold();
@@ -82,6 +100,14 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
         if l.content_capture {
             let loud = anstyle::AnsiColor::Magenta.on_default().bold();
             out.push_str(&format!("    {loud}CAPTURES MESSAGE CONTENT{loud:#} (consented with --allow-content-capture)\n"));
+        }
+        let waiting = unconfirmed(l);
+        if !waiting.is_empty() {
+            let loud = anstyle::AnsiColor::Yellow.on_default().bold();
+            out.push_str(&format!(
+                "    {loud}UNCONFIRMED{loud:#}: the server has not written {} yet (check with `show config KEY` at the console; `dbgini revert` undoes whatever did land)\n",
+                waiting.join(", ")
+            ));
         }
         if let Some(g) = &l.guard {
             out.push_str(&guard_lines(g, l.expires, now, session.target.perms));
@@ -138,7 +164,11 @@ pub fn render(ctx: &Context, mut opened: Opened) -> Result<Report> {
         json: json!({
             "command": "status", "changed": !opened.expired.is_empty(), "ini": name, "now": now.to_string(),
             "mode": mode, "mode_reason": mode_reason, "residue": state.residue,
-            "leases": state.leases.iter().map(lease_json).collect::<Vec<_>>(),
+            "leases": state.leases.iter().map(|l| {
+                let mut j = lease_json(l);
+                j["unconfirmed"] = json!(unconfirmed(l));
+                j
+            }).collect::<Vec<_>>(),
             "overdue": state.leases.iter().filter(|l| l.expires <= now).map(|l| l.id.clone()).collect::<Vec<_>>(),
             "expired": opened.expired_json(),
             "managed": managed, "drift": drift, "warnings": opened.warnings,

@@ -546,3 +546,42 @@ fn version_names_the_commit_and_speaks_json() {
         None => assert_eq!(text.trim(), format!("dbgini {}", env!("CARGO_PKG_VERSION"))),
     }
 }
+
+#[test]
+fn the_container_hook_reverts_expired_leases_before_the_server_starts() {
+    let original = prod();
+    let env = Env::new(&original);
+    env.ok(&["enable", "router", "--for", "1h"]);
+    let hook = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("contrib/container/before_server_start.sh");
+    let run = |now: &str, dbgini: &std::path::Path| {
+        let mut c = std::process::Command::new("sh");
+        c.arg(&hook)
+            .env_clear()
+            .envs(env.bare().get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("DBGINI_NOW", now)
+            .env("DBGINI", dbgini)
+            .env("DBGINI_INI", &env.ini);
+        c.output().unwrap()
+    };
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_dbgini"));
+    // Before the expiry: nothing changes, and the server may start.
+    let out = run("2026-11-30T12:30:00Z", bin);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(env.bytes() != original);
+    // After it (a restart the next morning): reverted before Domino reads the file.
+    let out = run("2026-11-30T14:00:00Z", bin);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(env.bytes() == original);
+    // No dbgini: the server still starts, and the hook says why nothing was reverted.
+    let out = run(
+        "2026-11-30T14:00:00Z",
+        std::path::Path::new("/nonexistent/dbgini"),
+    );
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("dbgini not found"),
+        "{}",
+        stderr(&out)
+    );
+}

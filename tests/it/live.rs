@@ -204,10 +204,21 @@ fn a_server_that_never_confirms_fails_in_time_and_revert_still_works() {
         "{err}"
     );
     assert!(env.bytes() == original);
-    // Nothing landed: no hand change is reported, and revert has nothing to send.
+    // Nothing landed: no hand change is reported, the lease is marked unconfirmed, and revert
+    // has nothing to send.
     let s = env.json(&["status"], 0);
     assert_eq!(s["drift"], serde_json::json!([]), "{s}");
     assert_eq!(s["leases"][0]["profile"], "router");
+    assert_eq!(
+        s["leases"][0]["unconfirmed"],
+        serde_json::json!(["DebugRouter", "Log_MailRouting", "debug_outfile"]),
+        "{s}"
+    );
+    let text = stdout(&env.ok(&["status"]));
+    assert!(
+        text.contains("UNCONFIRMED: the server has not written DebugRouter, Log_MailRouting, debug_outfile yet"),
+        "{text}"
+    );
     let out = live(&env, &["--json", "revert"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(json(&out)["console_commands"], serde_json::json!([]));
