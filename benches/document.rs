@@ -144,6 +144,7 @@ fn resolve_a_snippet_of_many_keys(bencher: divan::Bencher, keys: usize) {
     let text: String = (0..keys).map(|i| format!("Debug_{i:05}=1\n")).collect();
     let ctx = dbgini::profile::RenderContext {
         data_dir: "/local/notesdata".into(),
+        captured: true,
     };
     bencher.bench(|| {
         let p = dbgini::profile::Profile::from_snippet(&text, std::path::Path::new("case.txt"))

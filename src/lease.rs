@@ -396,6 +396,26 @@ fn lossy(v: &[u8]) -> String {
     String::from_utf8_lossy(v).into_owned()
 }
 
+/// Whether the server's console output is kept in a file whatever dbgini's leases do:
+/// `debug_outfile` set, or the console log on (`Console_Log_Enabled` read as a number of at least
+/// 1), each judged by its baseline when a lease manages it (so a second profile does not count on
+/// the console log the first one turned on, and lose it when the first one ends).
+pub fn console_captured(doc: &Document, state: &State) -> bool {
+    let value = |key: &str| -> Option<Vec<u8>> {
+        match state
+            .managed
+            .iter()
+            .find(|m| m.key.eq_ignore_ascii_case(key))
+        {
+            Some(m) => m.baseline_value(),
+            None => doc.get(key).ok().flatten().map(<[u8]>::to_vec),
+        }
+    };
+    value("debug_outfile").is_some_and(|v| !v.trim_ascii().is_empty())
+        || value("Console_Log_Enabled")
+            .is_some_and(|v| crate::profile::domino_number(&v).value >= 1)
+}
+
 /// Finds the drifted managed keys of `state` in `doc`.
 pub fn detect_drift(doc: &Document, state: &State) -> Result<Vec<Drift>, IniError> {
     drift_in(

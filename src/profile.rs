@@ -179,6 +179,15 @@ pub struct SettingSpec {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub captures_content: Vec<String>,
+    /// Only when the server's console output is not kept in a file yet (console logging off, no
+    /// `debug_outfile`): for `Console_Log_Enabled=1`, which the built-in profiles use to capture
+    /// their debug output.
+    #[serde(
+        default,
+        rename = "unless-captured",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub unless_captured: bool,
 }
 
 /// A profile as written in a file.
@@ -274,10 +283,9 @@ pub fn setting_info(spec: Option<&SettingSpec>, key: &str, value: &str) -> Setti
 pub struct RenderContext {
     /// `Directory=` from notes.ini, else the directory of notes.ini.
     pub data_dir: String,
+    /// The console output is kept in a file already (see [`SettingSpec::unless_captured`]).
+    pub captured: bool,
 }
-
-/// The default `debug_outfile` shared by every built-in profile, so stacked profiles agree.
-pub const DEFAULT_OUTFILE: &str = "{data_dir}/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt";
 
 /// Maximum bytes of a notes.ini value (MAXENVVALUE 256 including the NUL).
 pub const MAX_VALUE_LEN: usize = 255;
@@ -545,6 +553,7 @@ impl Profile {
                 volume: None,
                 volume_note: None,
                 captures_content: Vec::new(),
+                unless_captured: false,
             });
         }
         let profile = Profile {
@@ -701,6 +710,9 @@ impl Profile {
         let mut settings = Vec::new();
         let mut warnings = Vec::new();
         for spec in &self.settings {
+            if spec.unless_captured && ctx.captured {
+                continue;
+            }
             let Some(value) = render(&spec.value, &self.name, params, ctx) else {
                 continue;
             };
@@ -1046,6 +1058,7 @@ mod tests {
 
     fn ctx(dir: &str) -> RenderContext {
         RenderContext {
+            captured: false,
             data_dir: dir.into(),
         }
     }
@@ -1122,22 +1135,46 @@ mod tests {
     }
 
     #[test]
-    fn every_built_in_profile_shares_one_debug_outfile() {
-        // Stacked profiles must not move debug_outfile: if-absent keeps the first one's value.
+    fn every_built_in_profile_captures_the_console_without_moving_the_console_log() {
+        // IBM technote swg21085072: debug_outfile is the console log's name, so setting it moves
+        // the whole console log. A built-in profile whose settings write to the console turns
+        // console logging on instead (only when nothing captures it yet), and sets debug_outfile
+        // only with --param outfile=PATH.
         for (name, text) in BUILT_IN {
             let p = Profile::parse(text, Path::new(name)).unwrap();
-            if let Some(s) = p.settings.iter().find(|s| s.key == "debug_outfile") {
-                assert_eq!(
-                    (s.value.as_str(), s.rule),
-                    (DEFAULT_OUTFILE, Rule::IfAbsent),
-                    "{name}"
-                );
+            let console = p.settings.iter().any(|s| {
+                setting_info(Some(s), &s.key, &s.value).output == crate::guard::Output::DebugOutfile
+            });
+            let log = p.settings.iter().find(|s| s.key == "Console_Log_Enabled");
+            let outfile = p.settings.iter().find(|s| s.key == "debug_outfile");
+            if !console {
+                assert!(log.is_none() && outfile.is_none(), "{name}");
+                continue;
             }
+            let log = log.unwrap_or_else(|| panic!("{name} lacks Console_Log_Enabled"));
+            assert_eq!(
+                (log.value.as_str(), log.rule, log.unless_captured),
+                ("1", Rule::AtLeast, true),
+                "{name}"
+            );
+            let outfile =
+                outfile.unwrap_or_else(|| panic!("{name} lacks the outfile parameter's setting"));
+            assert_eq!(
+                (outfile.value.as_str(), outfile.rule),
+                ("{outfile}", Rule::Set),
+                "{name}"
+            );
+            assert!(
+                p.params.iter().any(|q| q.name == "outfile" && !q.required),
+                "{name}"
+            );
         }
     }
 
+    /// What `{data_dir}/IBM_TECHNICAL_SUPPORT/dbg.txt` renders to (a user profile's template).
     fn outfile_for(data_dir: &str) -> String {
-        let p = Catalog::default().find("router").unwrap().profile;
+        let text = "name = \"mine\"\nsummary = \"s\"\nscenario = \"s\"\ndefault-duration = \"1h\"\nmax-duration = \"2h\"\nrefresh = []\n\n[[setting]]\nkey = \"debug_outfile\"\nvalue = \"{data_dir}/IBM_TECHNICAL_SUPPORT/dbg.txt\"\nrule = \"set\"\nnote = \"n\"\nsource = \"s\"\n";
+        let p = Profile::parse(text, Path::new("mine.toml")).unwrap();
         let r = p.resolve(&BTreeMap::new(), &[], &ctx(data_dir)).unwrap();
         r.settings
             .into_iter()
@@ -1150,11 +1187,41 @@ mod tests {
     fn data_dir_template_follows_windows_separators() {
         assert_eq!(
             outfile_for("C:\\Domino\\Data"),
-            "C:\\Domino\\Data\\IBM_TECHNICAL_SUPPORT\\dbgini_debug.txt"
+            "C:\\Domino\\Data\\IBM_TECHNICAL_SUPPORT\\dbg.txt"
         );
         assert_eq!(
             outfile_for("/local/notesdata/"),
-            "/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt"
+            "/local/notesdata/IBM_TECHNICAL_SUPPORT/dbg.txt"
+        );
+    }
+
+    #[test]
+    fn console_logging_is_turned_on_only_where_nothing_captures_the_console() {
+        let p = Catalog::default().find("router").unwrap().profile;
+        let keys = |captured: bool, params: &[(&str, &str)]| -> Vec<String> {
+            let params = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let c = RenderContext {
+                captured,
+                ..ctx("/d")
+            };
+            p.resolve(&params, &[], &c)
+                .unwrap()
+                .settings
+                .into_iter()
+                .map(|s| s.key)
+                .collect()
+        };
+        assert_eq!(
+            keys(false, &[]),
+            ["DebugRouter", "Log_MailRouting", "Console_Log_Enabled"]
+        );
+        assert_eq!(keys(true, &[]), ["DebugRouter", "Log_MailRouting"]);
+        assert_eq!(
+            keys(true, &[("outfile", "/d/router.txt")]),
+            ["DebugRouter", "Log_MailRouting", "debug_outfile"]
         );
     }
 

@@ -172,10 +172,23 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
     let session = &mut opened.session;
     let doc = session.doc();
     check_editable(&doc, session)?;
-    let render = RenderContext {
+    // The console output is captured already (console log on, or debug_outfile set, judged by
+    // what the file had before dbgini's leases), or this very enable sets debug_outfile: then
+    // the profile does not turn the console log on.
+    let mut render = RenderContext {
         data_dir: data_dir(&doc, &session.target.real),
+        captured: lease::console_captured(&doc, &session.state),
     };
-    let resolved = profile.resolve(&opts.params, &opts.overrides, &render)?;
+    let mut resolved = profile.resolve(&opts.params, &opts.overrides, &render)?;
+    if !render.captured
+        && resolved
+            .settings
+            .iter()
+            .any(|s| s.key.eq_ignore_ascii_case("debug_outfile"))
+    {
+        render.captured = true;
+        resolved = profile.resolve(&opts.params, &opts.overrides, &render)?;
+    }
     if let Some(s) = resolved.settings.iter().find(|s| {
         crate::profile::is_server_key(&s.key)
             && !args
@@ -320,7 +333,16 @@ pub fn run(args: EnableArgs, ctx: &Context) -> Result<Report> {
         user: ctx.caller.user.clone(),
         host: ctx.caller.host.clone(),
         max_duration: Some(max.min(ctx.max_duration)),
-        refresh: profile.refresh.clone(),
+        // Console_Log_Enabled=1 through the console changes notes.ini; the running server starts
+        // its console log only on `start consolelog` (for this run of the server).
+        refresh: resolved
+            .settings
+            .iter()
+            .any(|s| s.key.eq_ignore_ascii_case("Console_Log_Enabled"))
+            .then(|| "start consolelog".to_string())
+            .into_iter()
+            .chain(profile.refresh.iter().cloned())
+            .collect(),
         content_capture: !capturing.is_empty(),
         ..Lease::new(
             &new_id(

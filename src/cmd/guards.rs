@@ -13,6 +13,12 @@ use crate::ini::Document;
 use crate::profile::SettingInfo;
 
 /// The files the given outputs write to, once each: `(output, path)`.
+///
+/// Console output (what `DebugRouter`, `SMTPDebug` and the like write) lands in the console log:
+/// the file `debug_outfile` names (a bare name in the log directory, a relative path below the
+/// data directory), else, with console logging on, `console.log` in the log directory
+/// (`LOGFILE_DIR`, else `IBM_TECHNICAL_SUPPORT` below the data directory). With neither, it is
+/// kept nowhere and no file is watched.
 pub fn files(
     outputs: &[Output],
     doc_after: &Document,
@@ -20,37 +26,50 @@ pub fn files(
     temp_dir: &Path,
 ) -> Vec<(Output, PathBuf)> {
     let data = Path::new(data_dir);
-    let support = data.join("IBM_TECHNICAL_SUPPORT");
+    let value = |key: &str| {
+        doc_after
+            .get(key)
+            .ok()
+            .flatten()
+            .map(|v| String::from_utf8_lossy(v).trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let absolute = |v: &str| Path::new(v).is_absolute() || v.as_bytes().get(1) == Some(&b':');
+    let logs = match value("LOGFILE_DIR") {
+        Some(d) if absolute(&d) => PathBuf::from(d),
+        Some(d) => data.join(d),
+        None => data.join("IBM_TECHNICAL_SUPPORT"),
+    };
+    // (what it is called in messages, where it is)
+    let console_log = value("debug_outfile")
+        .map(|v| {
+            let path = match (v.contains(['/', '\\']), absolute(&v)) {
+                (_, true) => PathBuf::from(v),
+                (true, false) => data.join(v),
+                (false, false) => logs.join(v),
+            };
+            (Output::DebugOutfile, path)
+        })
+        .or_else(|| {
+            value("Console_Log_Enabled")
+                .filter(|v| crate::profile::domino_number(v.as_bytes()).value >= 1)
+                .map(|_| (Output::ConsoleLog, logs.join("console.log")))
+        });
     let mut out: Vec<(Output, PathBuf)> = Vec::new();
     for &o in outputs {
-        if o == Output::None || out.iter().any(|(x, _)| *x == o) {
-            continue;
-        }
-        let path = match o {
-            Output::DebugOutfile => {
-                let Ok(Some(v)) = doc_after.get("debug_outfile") else {
-                    continue;
-                };
-                let v = String::from_utf8_lossy(v).trim().to_string();
-                if v.is_empty() {
-                    continue;
-                }
-                // A bare file name goes to the log directory; a relative path to the data directory.
-                match (
-                    v.contains(['/', '\\']),
-                    Path::new(&v).is_absolute() || v.as_bytes().get(1) == Some(&b':'),
-                ) {
-                    (_, true) => PathBuf::from(v),
-                    (true, false) => data.join(v),
-                    (false, false) => support.join(v),
-                }
-            }
-            Output::LogNsf => data.join("log.nsf"),
-            Output::ConsoleLog => support.join("console.log"),
-            Output::TempDir => temp_dir.to_path_buf(),
+        let (o, path) = match o {
+            Output::DebugOutfile | Output::ConsoleLog => match &console_log {
+                Some(c) => c.clone(),
+                None => continue,
+            },
+            Output::LogNsf => (o, data.join("log.nsf")),
+            Output::TempDir => (o, temp_dir.to_path_buf()),
             Output::None => continue,
         };
-        out.push((o, path));
+        // One file, however many outputs lead to it.
+        if !out.iter().any(|(_, p)| *p == path) {
+            out.push((o, path));
+        }
     }
     out
 }
@@ -191,7 +210,9 @@ pub fn preflight(
         .is_some_and(|v| v.trim_ascii() == b"1");
     if !to_console.is_empty()
         && !console_log_on
-        && !watched.iter().any(|(o, _)| *o == Output::DebugOutfile)
+        && !watched
+            .iter()
+            .any(|(o, _)| matches!(o, Output::DebugOutfile | Output::ConsoleLog))
     {
         pf.warnings.push(format!(
             "{} write{} debug output to the server console, but nothing captures it in a file (neither debug_outfile nor Console_Log_Enabled=1 is set): add --set Console_Log_Enabled=1 (the console log, IBM_TECHNICAL_SUPPORT/console.log) or --set debug_outfile=PATH",
@@ -209,7 +230,10 @@ pub fn preflight(
             "the data directory {data_dir} (Directory= in notes.ini) is not on this machine: is this a copy of a server's notes.ini? Sizes and free space are measured where the paths lead"
         ));
     }
-    if let Some((_, out)) = watched.iter().find(|(o, _)| *o == Output::DebugOutfile)
+    let console_log = watched
+        .iter()
+        .find(|(o, _)| matches!(o, Output::DebugOutfile | Output::ConsoleLog));
+    if let Some((_, out)) = console_log
         && let Some(dir) = out.parent()
         && data_here
     {
@@ -217,17 +241,18 @@ pub fn preflight(
             if !args.create_dirs {
                 return Err(Error::invalid(
                     format!(
-                        "the directory for debug_outfile, {}, does not exist: the debug output would go nowhere",
+                        "the directory for the console log ({}), {}, does not exist: the debug output would go nowhere",
+                        out.display(),
                         dir.display()
                     ),
-                    "create it, or pass --create-dirs (dbgini creates it with the data directory's owner)",
+                    "create it, or pass --create-dirs (dbgini creates it with the rights of notes.ini's owner)",
                 ));
             }
             pf.create.push(dir.to_path_buf());
         } else if std::fs::metadata(dir).is_ok_and(|m| m.permissions().readonly()) {
             return Err(Error::invalid(
                 format!(
-                    "the directory for debug_outfile, {}, is read-only",
+                    "the directory for the console log, {}, is read-only",
                     dir.display()
                 ),
                 "make it writable for the user Domino runs as",
@@ -235,6 +260,20 @@ pub fn preflight(
         }
     }
 
+    // A circular console log (HCL: console log mirroring, about 100 MB by default) stops growing
+    // at its cap and overwrites its oldest lines: its size is what the growth cap counts, so the
+    // guard sees it level off, and the start of the debug output can be lost.
+    if console_log.is_some()
+        && let Ok(Some(kb)) = doc_after.get("Console_Log_Max_Kbytes")
+    {
+        let kb = crate::profile::domino_number(kb).value;
+        if kb > 0 {
+            pf.warnings.push(format!(
+                "the console log is circular (Console_Log_Max_Kbytes={kb}): past {}, its oldest lines are overwritten, so the earliest debug output may be gone before you bundle it, and its size (what the growth cap counts) stops growing; for a longer record add --set Console_Log_Max_Kbytes=N for the lease (room allowing)",
+                format_size(kb.saturating_mul(1024))
+            ));
+        }
+    }
     let (free, total) = space(&watched[0].1).unwrap_or((u64::MAX, u64::MAX));
     let min_free = guard::parse_min_free(args.min_free, total).map_err(|e| {
         Error::invalid(

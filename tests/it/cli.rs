@@ -81,7 +81,7 @@ fn enable_prints_the_diff_and_a_summary() {
         "{err}"
     );
     assert!(
-        err.contains("until 2026-11-30 13:30 UTC (in 1h 30m); 3 settings changed"),
+        err.contains("until 2026-11-30 13:30 UTC (in 1h 30m); 2 settings changed"),
         "{err}"
     );
     assert!(err.contains("revert smtp-inbound-"), "{err}");

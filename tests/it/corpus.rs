@@ -21,8 +21,11 @@ fn allowed(file: &str, profile: &str) -> bool {
 /// What a profile's settings are for this file: (key, value, rule).
 fn settings(profile: &str, original: &[u8], ini: &std::path::Path) -> Vec<(String, String, Rule)> {
     let p = Catalog::default().find(profile).unwrap().profile;
+    let doc = Document::parse(original);
     let ctx = RenderContext {
-        data_dir: data_dir(&Document::parse(original), ini),
+        data_dir: data_dir(&doc, ini),
+        // As enable judges it: by the file before any lease.
+        captured: dbgini::lease::console_captured(&doc, &Default::default()),
     };
     p.resolve(&BTreeMap::new(), &[], &ctx)
         .unwrap()
@@ -158,7 +161,14 @@ fn an_admins_debug_outfile_is_kept_and_not_removed_by_revert() {
     let out = env.ok(&["enable", "router"]);
     let kept = "debug_outfile=/local/notesdata/IBM_TECHNICAL_SUPPORT/support-case.txt".to_string();
     assert_eq!(env.lines_for("debug_outfile"), vec![(89, kept.clone())]);
-    assert!(stderr(&out).contains("debug_outfile stays /local/notesdata/IBM_TECHNICAL_SUPPORT/support-case.txt: it is already set"), "{}", stderr(&out));
+    // The console is captured there: the guard watches that file, and nothing else is added.
+    assert!(
+        stderr(&out)
+            .contains("debug_outfile  /local/notesdata/IBM_TECHNICAL_SUPPORT/support-case.txt"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.lines_for("Console_Log_Enabled").len(), 1);
     env.ok(&["revert"]);
     assert_eq!(env.lines_for("debug_outfile"), vec![(89, kept)]);
     assert!(env.bytes() == original);
@@ -188,13 +198,11 @@ fn a_missing_final_newline_is_added_before_appending_and_removed_by_revert() {
     env.ok(&["enable", "router"]);
     let after = env.bytes();
     let mut expect = original.clone();
-    expect.extend_from_slice(b"\nDebugRouter=3\nLog_MailRouting=40\ndebug_outfile=");
-    assert!(
-        after.starts_with(&expect),
-        "{}",
-        String::from_utf8_lossy(&after)
+    expect.extend_from_slice(b"\nDebugRouter=3\nLog_MailRouting=40\n");
+    assert_eq!(
+        String::from_utf8_lossy(&after),
+        String::from_utf8_lossy(&expect)
     );
-    assert!(after.ends_with(b"/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt\n"));
     env.ok(&["revert"]);
     assert!(env.bytes() == original);
 }
@@ -208,8 +216,30 @@ fn crlf_files_get_crlf_lines_and_windows_paths() {
     assert!(after.starts_with(&original));
     assert_eq!(
         &after[original.len()..],
-        b"DebugRouter=3\r\nLog_MailRouting=40\r\ndebug_outfile=C:\\Program Files\\HCL\\Domino\\Data\\IBM_TECHNICAL_SUPPORT\\dbgini_debug.txt\r\n"
+        b"DebugRouter=3\r\nLog_MailRouting=40\r\n"
     );
+    // Without console logging, the console log is turned on: CRLF too; and the guard watches
+    // console.log in the Windows data directory.
+    let off = String::from_utf8(original.clone())
+        .unwrap()
+        .replace("Console_Log_Enabled=1", "Console_Log_Enabled=0");
+    let env = Env::new(off.as_bytes());
+    let out = env.ok(&["enable", "router"]);
+    assert_eq!(
+        env.lines_for("Console_Log_Enabled")[0].1,
+        "Console_Log_Enabled=1"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.trim_start().starts_with("console.log ")
+                && l.contains("C:\\Program Files\\HCL\\Domino\\Data")
+                && l.contains("console.log  ")),
+        "{err}"
+    );
+    assert!(env.bytes().ends_with(b"Log_MailRouting=40\r\n"));
+    env.ok(&["revert"]);
+    assert_eq!(env.bytes(), off.as_bytes());
 }
 
 #[test]

@@ -115,7 +115,7 @@ fn bundle_redacts_smtp_auth_credentials_unless_told_not_to() {
     std::fs::write(&env.ini, crate::util::prod_with_data_dir(&data)).unwrap();
     std::fs::create_dir(data.join("IBM_TECHNICAL_SUPPORT")).unwrap();
     env.ok(&["enable", "smtp-inbound"]);
-    let outfile = data.join("IBM_TECHNICAL_SUPPORT/dbgini_debug.txt");
+    let outfile = data.join("IBM_TECHNICAL_SUPPORT/console.log");
     let log = "[0D2C:000A-0E1F] 01.12.2026 10:00:02   SMTP Server: Received \"AUTH PLAIN AGFsaWNlAHMzY3JldA==\"\n\
 [0D2C:000A-0E1F] 01.12.2026 10:00:02   SMTP Server: Sent \"235 2.7.0 Authentication successful\"\n\
 [0D2C:000B-0E20] 01.12.2026 10:01:00   SMTP Server: Received \"AUTH LOGIN\"\n\
@@ -143,7 +143,7 @@ fn bundle_redacts_smtp_auth_credentials_unless_told_not_to() {
         let x = std::process::Command::new("tar")
             .arg("-xOzf")
             .arg(&archive)
-            .arg("dbgini-bundle/files/dbgini_debug.txt")
+            .arg("dbgini-bundle/files/console.log")
             .output()
             .unwrap();
         (String::from_utf8(x.stdout).unwrap(), stderr(&out))
@@ -179,4 +179,55 @@ fn dns_server_takes_addresses_host_names_and_lists() {
         "dns-server=dns_2.example.com",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn the_console_log_is_turned_on_only_where_nothing_captures_the_console() {
+    let base = "[Notes]\nDirectory=/local/notesdata\n";
+    // Nothing captures: console logging on for the lease, back off after; stacked profiles keep
+    // it on until the last of them ends.
+    let env = Env::new(base.as_bytes());
+    let out = env.ok(&["enable", "router"]);
+    assert_eq!(
+        env.lines_for("Console_Log_Enabled")[0].1,
+        "Console_Log_Enabled=1"
+    );
+    assert!(
+        stderr(&out).contains("console.log    /local/notesdata/IBM_TECHNICAL_SUPPORT/console.log"),
+        "{}",
+        stderr(&out)
+    );
+    env.ok(&["enable", "smtp-inbound"]);
+    env.ok(&["revert", "router"]);
+    assert_eq!(
+        env.lines_for("Console_Log_Enabled")[0].1,
+        "Console_Log_Enabled=1"
+    );
+    env.ok(&["revert"]);
+    assert_eq!(env.bytes(), base.as_bytes());
+    // An admin's relative debug_outfile captures: it is watched where Domino puts it.
+    let own = format!("{base}debug_outfile=case.txt\n");
+    let env = Env::new(own.as_bytes());
+    let out = env.ok(&["enable", "router"]);
+    assert!(env.lines_for("Console_Log_Enabled").is_empty());
+    assert!(
+        stderr(&out).contains("debug_outfile  /local/notesdata/IBM_TECHNICAL_SUPPORT/case.txt"),
+        "{}",
+        stderr(&out)
+    );
+    // A separate file when support asks for one: debug_outfile, and no console log switch.
+    let env = Env::new(base.as_bytes());
+    env.ok(&[
+        "enable",
+        "router",
+        "--param",
+        "outfile=/local/notesdata/router-case.txt",
+    ]);
+    assert_eq!(
+        env.lines_for("debug_outfile")[0].1,
+        "debug_outfile=/local/notesdata/router-case.txt"
+    );
+    assert!(env.lines_for("Console_Log_Enabled").is_empty());
+    env.ok(&["revert"]);
+    assert_eq!(env.bytes(), base.as_bytes());
 }

@@ -16,7 +16,7 @@ fn server(support_dir: bool) -> (Env, Vec<u8>, PathBuf) {
     if support_dir {
         std::fs::create_dir(data.join("IBM_TECHNICAL_SUPPORT")).unwrap();
     }
-    let outfile = data.join("IBM_TECHNICAL_SUPPORT/dbgini_debug.txt");
+    let outfile = data.join("IBM_TECHNICAL_SUPPORT/console.log");
     (env, bytes, outfile)
 }
 
@@ -42,7 +42,7 @@ fn enable_shows_the_files_that_will_grow_their_sizes_and_free_space() {
     assert!(err.contains("files that will grow:"), "{err}");
     assert!(
         err.contains(&format!(
-            "debug_outfile  {}  does not exist yet; free space",
+            "console.log    {}  does not exist yet; free space",
             outfile.display()
         )),
         "{err}"
@@ -73,7 +73,7 @@ fn growth_past_the_cap_reverts_the_lease_early() {
     append(&outfile, 2048);
     let out = env.ok(&["expire"]);
     assert!(
-        stderr(&out).contains("reverted early: debug_outfile grew 2.00 KiB, cap 1.00 KiB"),
+        stderr(&out).contains("reverted early: console.log grew 2.00 KiB, cap 1.00 KiB"),
         "{}",
         stderr(&out)
     );
@@ -83,13 +83,13 @@ fn growth_past_the_cap_reverts_the_lease_early() {
     );
     let status = env.ok(&["status"]);
     assert!(
-        stdout(&status).contains("reverted early: debug_outfile grew 2.00 KiB, cap 1.00 KiB"),
+        stdout(&status).contains("reverted early: console.log grew 2.00 KiB, cap 1.00 KiB"),
         "{}",
         stdout(&status)
     );
     let history = stdout(&env.ok(&["history"]));
     assert!(
-        history.contains("reverted early: debug_outfile grew 2.00 KiB, cap 1.00 KiB"),
+        history.contains("reverted early: console.log grew 2.00 KiB, cap 1.00 KiB"),
         "{history}"
     );
 }
@@ -106,7 +106,7 @@ fn status_shows_measurements_and_a_sparkline() {
     let text = stdout(&out);
     assert!(text.contains("grown 7.03 KiB so far"), "{text}");
     assert!(
-        text.contains("debug_outfile  1000 B -> 8.01 KiB (7.03 KiB/h, about 15.04 KiB at expiry)"),
+        text.contains("console.log    1000 B -> 8.01 KiB (7.03 KiB/h, about 15.04 KiB at expiry)"),
         "{text}"
     );
     assert!(text.contains("growth ▁▅█"), "{text}");
@@ -198,7 +198,7 @@ fn bundle_packs_the_debug_output_written_during_the_lease() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("files/dbgini_debug.txt  10 B"),
+        stderr(&out).contains("files/console.log  10 B"),
         "{}",
         stderr(&out)
     );
@@ -214,14 +214,14 @@ fn bundle_packs_the_debug_output_written_during_the_lease() {
         "dbgini-bundle/notes.ini.diff",
         "dbgini-bundle/status.txt",
         "dbgini-bundle/version.txt",
-        "dbgini-bundle/files/dbgini_debug.txt",
+        "dbgini-bundle/files/console.log",
     ] {
         assert!(names.lines().any(|l| l == n), "{n} not in:\n{names}");
     }
     let x = std::process::Command::new("tar")
         .arg("-xOzf")
         .arg(&archive)
-        .arg("dbgini-bundle/files/dbgini_debug.txt")
+        .arg("dbgini-bundle/files/console.log")
         .output()
         .unwrap();
     assert_eq!(

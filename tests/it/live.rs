@@ -97,11 +97,8 @@ fn enable_and_revert_through_the_console_on_a_running_server() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["mode"], "console");
-    let sets = [
-        "set config DebugRouter=3",
-        "set config Log_MailRouting=40",
-        "set config debug_outfile=/local/notesdata/IBM_TECHNICAL_SUPPORT/dbgini_debug.txt",
-    ];
+    // The file's console log is on already: the profile adds nothing to capture it.
+    let sets = ["set config DebugRouter=3", "set config Log_MailRouting=40"];
     let mut expected: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     expected.push("tell router update config".into());
     assert_eq!(v["console_commands"], serde_json::json!(expected));
@@ -116,20 +113,16 @@ fn enable_and_revert_through_the_console_on_a_running_server() {
     assert!(out.status.success(), "{}", stderr(&out));
     let log = console_log(&env);
     assert_eq!(
-        &log[4..7],
-        [
-            "set config DebugRouter=",
-            "set config Log_MailRouting=",
-            "set config debug_outfile="
-        ]
+        &log[3..5],
+        ["set config DebugRouter=", "set config Log_MailRouting="]
     );
-    assert_eq!(log[7], "tell router update config");
+    assert_eq!(log[5], "tell router update config");
     // Every managed key is at its baseline: absent before, so now empty, and listed as residue.
     assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=");
     let s = env.json(&["status"], 0);
     assert_eq!(
         s["residue"],
-        serde_json::json!(["DebugRouter", "Log_MailRouting", "debug_outfile"])
+        serde_json::json!(["DebugRouter", "Log_MailRouting"])
     );
     assert_eq!(s["leases"], serde_json::json!([]));
 
@@ -137,7 +130,7 @@ fn enable_and_revert_through_the_console_on_a_running_server() {
     drop(server);
     let out = env.ok(&["tidy"]);
     assert!(
-        stderr(&out).contains("removed 3 empty lines"),
+        stderr(&out).contains("removed 2 empty lines"),
         "{}",
         stderr(&out)
     );
@@ -194,9 +187,7 @@ fn a_server_that_never_confirms_fails_in_time_and_revert_still_works() {
     assert!(before.elapsed() < std::time::Duration::from_secs(10));
     let err = stderr(&out);
     assert!(
-        err.contains(
-            "the server did not confirm DebugRouter, Log_MailRouting, debug_outfile within 1s"
-        ),
+        err.contains("the server did not confirm DebugRouter, Log_MailRouting within 1s"),
         "{err}"
     );
     assert!(
@@ -211,12 +202,12 @@ fn a_server_that_never_confirms_fails_in_time_and_revert_still_works() {
     assert_eq!(s["leases"][0]["profile"], "router");
     assert_eq!(
         s["leases"][0]["unconfirmed"],
-        serde_json::json!(["DebugRouter", "Log_MailRouting", "debug_outfile"]),
+        serde_json::json!(["DebugRouter", "Log_MailRouting"]),
         "{s}"
     );
     let text = stdout(&env.ok(&["status"]));
     assert!(
-        text.contains("UNCONFIRMED: the server has not written DebugRouter, Log_MailRouting, debug_outfile yet"),
+        text.contains("UNCONFIRMED: the server has not written DebugRouter, Log_MailRouting yet"),
         "{text}"
     );
     let out = live(&env, &["--json", "revert"]);
@@ -417,4 +408,22 @@ fn the_console_command_runs_as_the_owner_of_notes_ini_never_as_root() {
             m.uid()
         );
     }
+}
+
+#[test]
+fn turning_the_console_log_on_through_the_console_starts_it_for_the_running_server() {
+    let env = Env::new(b"[Notes]\nDirectory=/local/notesdata\nServerTasks=Router\n");
+    let _server = StandIn::start(&env);
+    let out = live(&env, &["--json", "enable", "router"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["console_commands"],
+        serde_json::json!([
+            "set config DebugRouter=3",
+            "set config Log_MailRouting=40",
+            "set config Console_Log_Enabled=1",
+            "start consolelog",
+            "tell router update config"
+        ])
+    );
 }

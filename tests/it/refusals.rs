@@ -175,7 +175,7 @@ fn cases() -> Vec<Case> {
             ini: prod(),
             args: vec!["enable", "router", "--param", "x=1"],
             code: 2,
-            says: &["has no parameter 'x'", "takes no --param"],
+            says: &["has no parameter 'x'", "its parameters are: outfile"],
         },
         Case {
             name: "unknown flag",

@@ -307,7 +307,7 @@ fn bundle_packs_nothing_the_domino_user_could_not_read_and_keeps_the_archive_for
             .success()
     );
     // The debug output is a link to a secret.
-    let outfile = s.data.join("IBM_TECHNICAL_SUPPORT/dbgini_debug.txt");
+    let outfile = s.data.join("IBM_TECHNICAL_SUPPORT/console.log");
     s.plant_link(&outfile, &s.secret);
     // A folder nobody owns, where they asked for the archive.
     let drop_box = s.env.dir.path().join("dropbox");
@@ -594,7 +594,7 @@ fn root_manages_a_notes_owned_server_and_every_file_stays_the_domino_users() {
     let out = s.root(T0, &["enable", "smtp-inbound", "--for", "2h"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // Domino (nobody) writes debug output.
-    let outfile = s.data.join("IBM_TECHNICAL_SUPPORT/dbgini_debug.txt");
+    let outfile = s.data.join("IBM_TECHNICAL_SUPPORT/console.log");
     let script = format!("printf 'router said hello\\n' >> {}", outfile.display());
     s.as_nobody("sh", &["-c", &script]);
     let archive = s.env.dir.path().join("case.tar.gz");
@@ -606,7 +606,7 @@ fn root_manages_a_notes_owned_server_and_every_file_stays_the_domino_users() {
     let unpacked = Command::new("tar")
         .arg("-xOzf")
         .arg(&archive)
-        .arg("dbgini-bundle/files/dbgini_debug.txt")
+        .arg("dbgini-bundle/files/console.log")
         .output()
         .unwrap();
     assert_eq!(unpacked.stdout, b"router said hello\n");
