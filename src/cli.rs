@@ -50,6 +50,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "COMMAND")]
     pub console_cmd: Option<String>,
 
+    /// Whose rights the console command runs with: the owner of notes.ini (the Domino user), or
+    /// the caller (for `docker exec -u notes ...`, which switches user itself) [default:
+    /// $DBGINI_CONSOLE_AS, else `console_as` in the config file, else owner]
+    #[arg(long, global = true, value_enum, value_name = "WHO")]
+    pub console_as: Option<crate::live::ConsoleAs>,
+
     /// Seconds to wait for the server to write what was set through its console
     #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
     pub confirm_timeout: u64,

@@ -21,6 +21,8 @@ pub struct Config {
     pub mode: Option<crate::live::ModeChoice>,
     /// The console command line, e.g. "/opt/nashcom/startscript/rc_domino_script cmd".
     pub console_cmd: Option<String>,
+    /// `owner` or `caller`: whose rights the console command runs with.
+    pub console_as: Option<crate::live::ConsoleAs>,
 }
 
 impl Config {

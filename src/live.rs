@@ -25,6 +25,18 @@ pub enum ModeChoice {
     Console,
 }
 
+/// `--console-as`: whose rights the console command runs with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsoleAs {
+    /// The owner of notes.ini, the Domino user (`server -c`, Nash!Com's `domino cmd`).
+    #[default]
+    Owner,
+    /// Whoever runs dbgini: for a command that itself switches to the Domino user, such as
+    /// `docker exec -u notes ...` (the container runtime needs root or its group on the host).
+    Caller,
+}
+
 /// How a change is applied to one target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -188,6 +200,8 @@ pub fn check_sendable(changes: &[KeyChange]) -> Result<()> {
 pub struct Console {
     /// Program and arguments; the console command is appended as one more argument.
     pub argv: Vec<String>,
+    /// Whose rights it runs with.
+    pub run_as: ConsoleAs,
     /// How long one command may take.
     pub timeout: Duration,
 }
@@ -198,7 +212,8 @@ impl Console {
     /// notes user"), and a root `server -c` can leave root-owned files in the data directory. As
     /// root, the command is started from a thread that holds that user's uid, gid and groups
     /// ([`crate::safe::as_user`]; a child gets the credentials of the thread that starts it), with
-    /// `HOME` the data directory. Not as root, it runs as whoever runs dbgini.
+    /// `HOME` the data directory. Not as root, or with [`ConsoleAs::Caller`], it runs as whoever
+    /// runs dbgini.
     pub fn send(&self, command: &str, cwd: &Path, owner: crate::atomic::Perms) -> Result<String> {
         let program = &self.argv[0];
         let spawn = || {
@@ -212,12 +227,14 @@ impl Console {
                 .stderr(Stdio::piped())
                 .spawn()
         };
-        let mut child = crate::safe::as_user(owner.uid, owner.gid, spawn)
-            .and_then(|spawned| spawned)
-            .map_err(|e| Error::Console {
-                command: command.into(),
-                msg: format!("cannot run {program}: {e}"),
-            })?;
+        let spawned = match self.run_as {
+            ConsoleAs::Owner => crate::safe::as_user(owner.uid, owner.gid, spawn).and_then(|s| s),
+            ConsoleAs::Caller => spawn(),
+        };
+        let mut child = spawned.map_err(|e| Error::Console {
+            command: command.into(),
+            msg: format!("cannot run {program}: {e}"),
+        })?;
         let start = Instant::now();
         loop {
             match child.try_wait() {

@@ -183,6 +183,22 @@ fn context(cli: &Cli) -> Result<Context, Error> {
             .unwrap_or(dbgini::live::ModeChoice::Auto),
         console: dbgini::live::Console {
             argv: dbgini::live::split_command(&console_cmd)?,
+            run_as: match cli.console_as {
+                Some(who) => who,
+                None => match std::env::var("DBGINI_CONSOLE_AS")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+                {
+                    Some(v) => <dbgini::live::ConsoleAs as clap::ValueEnum>::from_str(&v, true)
+                        .map_err(|_| {
+                            Error::invalid(
+                                format!("DBGINI_CONSOLE_AS={v}: not owner or caller"),
+                                "set it to owner (the default) or caller, or unset it",
+                            )
+                        })?,
+                    None => config.console_as.unwrap_or_default(),
+                },
+            },
             timeout: Duration::from_secs(cli.confirm_timeout.max(1)),
         },
         confirm_timeout: Duration::from_secs(cli.confirm_timeout),

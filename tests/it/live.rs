@@ -408,6 +408,32 @@ fn the_console_command_runs_as_the_owner_of_notes_ini_never_as_root() {
             m.uid()
         );
     }
+    // A command that switches user itself (docker exec -u notes) runs as the caller when asked.
+    // (This stand-in writes notes.ini itself, which a real server does as its own user: here it
+    // only records who ran it.)
+    std::fs::remove_file(&ids).unwrap();
+    let out = env
+        .cmd()
+        .env(
+            "DBGINI_CONSOLE_CMD",
+            format!("python3 {}", script.display()),
+        )
+        .env("FAKE_ID_LOG", &ids)
+        .env("FAKE_MODE", "never")
+        .args([
+            "--mode",
+            "console",
+            "--console-as",
+            "caller",
+            "--confirm-timeout",
+            "1",
+            "revert",
+        ])
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("did not confirm"), "{}", stderr(&out));
+    let runs = std::fs::read_to_string(&ids).unwrap();
+    assert!(runs.lines().all(|l| l.starts_with("0 0 ")), "{runs}");
 }
 
 #[test]
@@ -426,4 +452,25 @@ fn turning_the_console_log_on_through_the_console_starts_it_for_the_running_serv
             "tell router update config"
         ])
     );
+}
+
+#[test]
+fn the_start_script_preset_confirms_from_the_file_though_the_command_returns_at_once() {
+    // Nash!Com's `domino cmd "..."` queues the command, returns 0 at once and the server writes
+    // later: dbgini's confirmation from the file is what says it landed.
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    let _server = StandIn::start(&env);
+    let out = env
+        .cmd()
+        .env("DBGINI_CONSOLE_CMD", format!("{} cmd", fake()))
+        .env("FAKE_DELAY", "0.3")
+        .env("FAKE_LOG", log_path(&env))
+        .args(["--json", "enable", "router"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["mode"], "console");
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
+    assert_eq!(console_log(&env)[0], "set config DebugRouter=3");
 }
