@@ -474,3 +474,45 @@ fn the_start_script_preset_confirms_from_the_file_though_the_command_returns_at_
     assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
     assert_eq!(console_log(&env)[0], "set config DebugRouter=3");
 }
+
+#[test]
+fn the_container_preset_passes_its_arguments_without_a_shell() {
+    // A stand-in for `docker`: `docker exec -u USER -w DIR CONTAINER CMD...` runs CMD... in DIR
+    // (the real one would run it inside the container as USER). It records its own arguments.
+    let original = corpus_file("quirks/prod-linux.ini");
+    let env = Env::new(&original);
+    let _server = StandIn::start(&env);
+    let data = env.ini.parent().unwrap();
+    let docker = env.dir.path().join("docker");
+    std::fs::write(
+        &docker,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" >> \"$DOCKER_ARGS\"\n[ \"$1\" = exec ] || exit 2\nshift\nwhile [ \"$1\" = -u ] || [ \"$1\" = -w ]; do [ \"$1\" = -w ] && cd \"$2\"; shift 2; done\nshift\nexec \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&docker, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let args = env.dir.path().join("docker-args");
+    let preset = format!(
+        "{} exec -u notes -w {} domino-ctr python3 \"{}\"",
+        docker.display(),
+        data.display(),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fake-console.py")
+            .display()
+    );
+    let out = env
+        .cmd()
+        .env("DBGINI_CONSOLE_CMD", &preset)
+        .env("DOCKER_ARGS", &args)
+        .args(["--mode", "console", "--console-as", "caller", "enable", "router"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
+    // The console command arrived as one argument, spaces and all, after the preset's own.
+    let seen = std::fs::read_to_string(&args).unwrap();
+    assert!(
+        seen.lines().any(|l| l == "set config DebugRouter=3"),
+        "{seen}"
+    );
+    assert!(seen.starts_with("exec\n-u\nnotes\n-w\n"), "{seen}");
+}
