@@ -217,6 +217,53 @@ pub struct Watched {
     pub path: String,
     /// Its size when the lease began.
     pub size_at_enable: u64,
+    /// Bytes written before the file last started over (a rotated log, or a circular console log
+    /// that wraps by starting again from the top), counted from `size_at_enable`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub counted: u64,
+    /// How often it started over since enable.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restarts: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Watched {
+    /// A file watched from a lease's start.
+    pub fn new(output: Output, path: String, size_at_enable: u64) -> Watched {
+        Watched {
+            output,
+            path,
+            size_at_enable,
+            counted: 0,
+            restarts: 0,
+        }
+    }
+
+    /// Bytes written since enable, judged by its `size` now: what was counted before it last
+    /// started over, plus what it has grown since. So a log that is rotated, or a circular console
+    /// log that wraps by starting over, is not read as "no growth". (A circular log that keeps its
+    /// size at its cap and overwrites in place cannot be measured by size once full: it is bounded
+    /// by its cap, and `enable` says so.)
+    pub fn written(&self, size: u64) -> u64 {
+        let start = if self.restarts > 0 {
+            0
+        } else {
+            self.size_at_enable
+        };
+        self.counted + size.saturating_sub(start)
+    }
+
+    /// Notes its size now against its size `last` time: smaller means it started over, and what
+    /// it had written is counted.
+    pub fn observe(&mut self, last: u64, size: u64) {
+        if size < last {
+            self.counted = self.written(last);
+            self.restarts += 1;
+        }
+    }
 }
 
 /// One measurement of a lease's watched files.
@@ -259,8 +306,22 @@ impl Guard {
         self.files
             .iter()
             .zip(&sample.sizes)
-            .map(|(f, &s)| s.saturating_sub(f.size_at_enable))
+            .map(|(f, &s)| f.written(s))
             .sum()
+    }
+
+    /// Notes the sizes of `sample` against the last recorded sample (see [`Watched::observe`]):
+    /// before [`Guard::breach`], so a file that started over since then still counts what it
+    /// wrote. A sample whose sizes differ from the last is always recorded after this, so nothing
+    /// is counted twice; sizes that did not change change nothing (no state to write).
+    pub fn observe(&mut self, sample: &Sample) {
+        let last: Vec<u64> = match self.samples.last() {
+            Some(x) => x.sizes.clone(),
+            None => self.files.iter().map(|f| f.size_at_enable).collect(),
+        };
+        for ((f, &s), &l) in self.files.iter_mut().zip(&sample.sizes).zip(&last) {
+            f.observe(l, s);
+        }
     }
 
     /// Why the lease must end now, if it must.
@@ -271,7 +332,7 @@ impl Guard {
                 .files
                 .iter()
                 .zip(&sample.sizes)
-                .filter(|(f, s)| **s > f.size_at_enable)
+                .filter(|(f, s)| f.written(**s) > 0)
                 .map(|(f, _)| f.output.name())
                 .collect();
             return Some(format!(
@@ -504,21 +565,43 @@ mod tests {
     fn guard() -> Guard {
         Guard {
             files: vec![
-                Watched {
-                    output: Output::DebugOutfile,
-                    path: "/d/out.txt".into(),
-                    size_at_enable: 100,
-                },
-                Watched {
-                    output: Output::LogNsf,
-                    path: "/d/log.nsf".into(),
-                    size_at_enable: 5000,
-                },
+                Watched::new(Output::DebugOutfile, "/d/out.txt".into(), 100),
+                Watched::new(Output::LogNsf, "/d/log.nsf".into(), 5000),
             ],
             max_growth: 1024,
             min_free: 10_000,
             samples: vec![],
         }
+    }
+
+    #[test]
+    fn a_log_that_starts_over_still_counts_what_it_wrote() {
+        let mut g = guard();
+        let at = |sizes: Vec<u64>| Sample {
+            time: t(0),
+            sizes,
+            free: 50_000,
+        };
+        // As enforcement does: observe, then record a sample whose sizes changed.
+        let look = |g: &mut Guard, sample: Sample| {
+            g.observe(&sample);
+            if g.samples.last().is_none_or(|x| x.sizes != sample.sizes) {
+                g.record(sample.clone());
+            }
+            g.growth(&sample)
+        };
+        assert_eq!(look(&mut g, at(vec![700, 5000])), 600);
+        // The console log wrapped (or was rotated): 600 written before, 300 since.
+        assert_eq!(look(&mut g, at(vec![300, 5000])), 900);
+        // Looking again without a change counts nothing twice.
+        assert_eq!(look(&mut g, at(vec![300, 5000])), 900);
+        let more = at(vec![500, 5000]);
+        assert_eq!(look(&mut g, more.clone()), 1100);
+        assert!(
+            g.breach(&more)
+                .unwrap()
+                .contains("grew 1.07 KiB, cap 1.00 KiB")
+        );
     }
 
     #[test]

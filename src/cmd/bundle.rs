@@ -133,8 +133,9 @@ pub fn run(args: BundleArgs, ctx: &Context) -> Result<Report> {
                     }
                 };
                 let len = file.metadata().map_or(0, |m| m.len());
-                // A file that shrank was rotated: all of it is new.
-                let from = if len >= f.size_at_enable { f.size_at_enable } else { 0 };
+                // A file that shrank, or started over since enable (rotated, or a circular
+                // console log that wrapped), is all new.
+                let from = if len >= f.size_at_enable && f.restarts == 0 { f.size_at_enable } else { 0 };
                 let base = path.file_name().map_or("output".into(), |n| n.to_string_lossy().into_owned());
                 if args.no_redact {
                     members.push(Member::Tail(format!("files/{base}"), file, from));

@@ -303,11 +303,7 @@ pub fn preflight(
     let files: Vec<Watched> = watched
         .iter()
         .zip(sizes)
-        .map(|((o, p), size)| Watched {
-            output: *o,
-            path: p.display().to_string(),
-            size_at_enable: size,
-        })
+        .map(|((o, p), size)| Watched::new(*o, p.display().to_string(), size))
         .collect();
 
     pf.notes.push("files that will grow:".into());

@@ -230,6 +230,7 @@ impl Context {
         for l in &mut state.leases {
             let Some(g) = &mut l.guard else { continue };
             let s = guards::sample(g, now, session.target.perms);
+            g.observe(&s);
             if let Some(why) = g.breach(&s) {
                 reasons.push((l.id.clone(), Ending::Outgrown(why)));
             }

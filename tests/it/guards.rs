@@ -314,3 +314,21 @@ fn a_full_file_system_reverts_the_lease_early_on_a_real_tmpfs() {
     );
     assert!(std::fs::read(&ini).unwrap() == original);
 }
+
+#[test]
+fn a_console_log_that_wraps_still_counts_toward_the_cap() {
+    let (env, original, outfile) = server(true);
+    env.ok(&["enable", "router", "--max-growth", "4KiB"]);
+    append(&outfile, 3000);
+    env.run_at("2026-11-30T12:10:00Z", &["status"], 0);
+    // The circular log starts over from the top, and writes on.
+    std::fs::write(&outfile, b"").unwrap();
+    append(&outfile, 2000);
+    let out = env.run_at("2026-11-30T12:20:00Z", &["expire"], 0);
+    assert!(
+        stderr(&out).contains("reverted early: console.log grew 4.88 KiB, cap 4.00 KiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.bytes() == original);
+}

@@ -503,7 +503,14 @@ fn the_container_preset_passes_its_arguments_without_a_shell() {
         .cmd()
         .env("DBGINI_CONSOLE_CMD", &preset)
         .env("DOCKER_ARGS", &args)
-        .args(["--mode", "console", "--console-as", "caller", "enable", "router"])
+        .args([
+            "--mode",
+            "console",
+            "--console-as",
+            "caller",
+            "enable",
+            "router",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
