@@ -35,6 +35,17 @@ impl Output {
             Output::None => "nothing",
         }
     }
+
+    /// Where a setting with this output writes, in words (for `show` and the pre-flight: a
+    /// setting's output is a destination, not yet a file).
+    pub fn destination(self) -> &'static str {
+        match self {
+            Output::DebugOutfile | Output::ConsoleLog => {
+                "the console (kept in the console log: debug_outfile, else console.log)"
+            }
+            other => other.name(),
+        }
+    }
 }
 
 /// How fast a setting's output grows.

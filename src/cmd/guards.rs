@@ -191,7 +191,7 @@ pub fn preflight(
                 "{key}={value} is {} volume ({}); it writes to {}",
                 i.volume.name(),
                 i.note,
-                i.output.name()
+                i.output.destination()
             ));
         }
     }

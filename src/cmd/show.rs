@@ -59,7 +59,7 @@ pub fn run(args: ShowArgs, ctx: &Context) -> Result<Report> {
                 &mut text,
                 &format!(
                     "      output: {}, {} volume at this value{why}",
-                    info.output.name(),
+                    info.output.destination(),
                     info.volume.name()
                 ),
             );
