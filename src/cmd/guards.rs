@@ -260,16 +260,17 @@ pub fn preflight(
         }
     }
 
-    // A circular console log (HCL: console log mirroring, about 100 MB by default) stops growing
-    // at its cap and overwrites its oldest lines: its size is what the growth cap counts, so the
-    // guard sees it level off, and the start of the debug output can be lost.
+    // A circular console log (HCL: console log mirroring, about 100 MB by default) overwrites its
+    // oldest lines past its cap: the start of the debug output can be lost. (The guard counts a
+    // wrap that starts the file over; one that overwrites in place keeps the size at the cap,
+    // which bounds the disk use anyway: see `Watched::written`.)
     if console_log.is_some()
         && let Ok(Some(kb)) = doc_after.get("Console_Log_Max_Kbytes")
     {
         let kb = crate::profile::domino_number(kb).value;
         if kb > 0 {
             pf.warnings.push(format!(
-                "the console log is circular (Console_Log_Max_Kbytes={kb}): past {}, its oldest lines are overwritten, so the earliest debug output may be gone before you bundle it, and its size (what the growth cap counts) stops growing; for a longer record add --set Console_Log_Max_Kbytes=N for the lease (room allowing)",
+                "the console log is circular (Console_Log_Max_Kbytes={kb}): past {} its oldest lines are overwritten, so the earliest debug output may be gone before you bundle it; for a longer record add --set Console_Log_Max_Kbytes=N for the lease (room allowing). On disk it stays within that size",
                 format_size(kb.saturating_mul(1024))
             ));
         }
