@@ -25,7 +25,27 @@ fn main() -> std::process::ExitCode {
         println!("{v}");
         return std::process::ExitCode::SUCCESS;
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A usage error under --json is also one JSON object on stdout, so automation that reads
+        // stdout sees why (clap prints its message and exits as usual; --help is not an error).
+        Err(e) => {
+            if e.use_stderr() && args.iter().any(|a| a == "--json") {
+                let text = e.render().to_string();
+                let mut lines = text.lines();
+                let first = lines.next().unwrap_or_default();
+                let rest: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+                let obj = serde_json::json!({
+                    "schema": 1, "changed": false, "failed": true,
+                    "error": first.strip_prefix("error: ").unwrap_or(first),
+                    "help": rest.join("; "),
+                    "exit_code": 2,
+                });
+                println!("{obj}");
+            }
+            e.exit()
+        }
+    };
     let choice = match cli.color {
         ColorWhen::Auto => anstream::ColorChoice::Auto,
         ColorWhen::Always => anstream::ColorChoice::Always,

@@ -334,3 +334,24 @@ fn completions_and_the_man_page_come_from_the_clap_definitions() {
         assert!(man.contains(part), "man page lacks {part:?}");
     }
 }
+
+#[test]
+fn usage_errors_under_json_are_one_json_object_on_stdout() {
+    let env = Env::new(&prod());
+    for (args, says) in [
+        (&["--json", "enable"][..], "<PROFILE>"),
+        (&["--json", "enable", "router", "--forr", "1h"], "'--forr'"),
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&out)));
+        assert_eq!(v["exit_code"], 2);
+        assert_eq!(v["failed"], true);
+        let text = format!("{} {}", v["error"], v["help"]);
+        assert!(text.contains(says), "{args:?}: {v}");
+    }
+    // Without --json, stdout stays empty; --help is no error.
+    assert!(env.run(&["enable"]).stdout.is_empty());
+    assert!(env.ok(&["--json", "--help"]).stdout.starts_with(b"Switch"));
+}
