@@ -204,7 +204,13 @@ fn untrusted(path: PathBuf, what: String) -> Error {
 /// Elsewhere, or when dbgini is not root (it then has no rights to give up), `f` runs as it is.
 /// A file opened inside stays usable outside: only opening is checked.
 pub fn as_user<T: Send>(uid: u32, gid: u32, f: impl FnOnce() -> T + Send) -> std::io::Result<T> {
-    imp::as_user(uid, gid, f)
+    #[cfg(target_os = "linux")]
+    return imp::as_user(uid, gid, f);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (uid, gid);
+        Ok(f())
+    }
 }
 
 /// Opens `path` for reading with the rights of user `uid` and group `gid` alone (see
@@ -570,15 +576,6 @@ mod imp {
         })
     }
 
-    #[cfg(not(target_os = "linux"))]
-    pub fn as_user<T: Send>(
-        _uid: u32,
-        _gid: u32,
-        f: impl FnOnce() -> T + Send,
-    ) -> std::io::Result<T> {
-        Ok(f())
-    }
-
     /// The groups of the user `uid` (from the user database), or only `gid` when the user is
     /// not in it: never more groups than the user has.
     #[cfg(target_os = "linux")]
@@ -760,14 +757,6 @@ mod imp {
 
     pub fn sync(_dir: &Dir) -> std::io::Result<()> {
         Ok(())
-    }
-
-    pub fn as_user<T: Send>(
-        _uid: u32,
-        _gid: u32,
-        f: impl FnOnce() -> T + Send,
-    ) -> std::io::Result<T> {
-        Ok(f())
     }
 }
 
