@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::SignedDuration;
 
 pub use crate::live::ModeChoice;
 
@@ -113,6 +114,30 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The subcommand's name, as in `command` of the JSON output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Profiles => "profiles",
+            Command::Show(_) => "show",
+            Command::Enable(_) => "enable",
+            Command::Revert(_) => "revert",
+            Command::Extend(_) => "extend",
+            Command::Expire(_) => "expire",
+            Command::Schedule(_) => "schedule",
+            Command::Watch(_) => "watch",
+            Command::Status => "status",
+            Command::Diff => "diff",
+            Command::Doctor => "doctor",
+            Command::Tidy(_) => "tidy",
+            Command::History(_) => "history",
+            Command::Bundle(_) => "bundle",
+            Command::Completions(_) => "completions",
+            Command::Man => "man",
+        }
+    }
+}
+
 /// `show`.
 #[derive(Clone, Debug, Args)]
 pub struct ShowArgs {
@@ -127,20 +152,20 @@ pub struct EnableArgs {
     pub profile: String,
 
     /// How long the lease lasts, e.g. 2h, 90m, 1h30m [default: the profile's default]
-    #[arg(long = "for", value_name = "DURATION", allow_hyphen_values = true)]
-    pub duration: Option<String>,
+    #[arg(long = "for", value_name = "DURATION", allow_hyphen_values = true, value_parser = duration)]
+    pub duration: Option<SignedDuration>,
 
     /// When the lease ends instead: HH:MM (local time) or e.g. 2026-11-30T18:00:00Z
-    #[arg(long, value_name = "TIME", conflicts_with = "duration")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "TIME", conflicts_with = "duration", value_parser = until)]
+    pub until: Option<Until>,
 
     /// A profile parameter, e.g. --param dns-server=192.0.2.53 (repeatable)
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = param)]
+    pub params: Vec<Assignment>,
 
     /// Set or override one notes.ini setting, e.g. --set SMTPDebug=2 (repeatable)
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub overrides: Vec<String>,
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = set)]
+    pub overrides: Vec<Assignment>,
 
     /// Why, e.g. a support case number; recorded in the lease and the audit log
     #[arg(long, value_name = "TEXT", value_parser = reason)]
@@ -156,12 +181,12 @@ pub struct EnableArgs {
 
     /// End the lease early when the files its settings write grow by more than SIZE in total
     /// (e.g. 500MiB) [default: the profile's, 1GiB; never more than half the free space]
-    #[arg(long, value_name = "SIZE")]
-    pub max_growth: Option<String>,
+    #[arg(long, value_name = "SIZE", value_parser = crate::guard::parse_size)]
+    pub max_growth: Option<u64>,
 
     /// End the lease early when free space falls below SIZE or PCT of the file system
-    #[arg(long, default_value = "5%", value_name = "SIZE|PCT")]
-    pub min_free: String,
+    #[arg(long, default_value = "5%", value_name = "SIZE|PCT", value_parser = crate::guard::MinFree::parse)]
+    pub min_free: crate::guard::MinFree,
 
     /// Create the debug_outfile directory if it is missing (with the data directory's owner)
     #[arg(long)]
@@ -177,8 +202,8 @@ pub struct EnableArgs {
     pub allow_keys: Vec<String>,
 
     /// Messages per hour, for a labelled estimate of log growth (e.g. 300/h)
-    #[arg(long, value_name = "N/h")]
-    pub mail_rate: Option<String>,
+    #[arg(long, value_name = "N/h", value_parser = mail_rate)]
+    pub mail_rate: Option<u64>,
 }
 
 /// `revert`.
@@ -261,13 +286,14 @@ pub struct ExtendArgs {
         long = "for",
         value_name = "DURATION",
         allow_hyphen_values = true,
-        required_unless_present = "until"
+        required_unless_present = "until",
+        value_parser = duration
     )]
-    pub duration: Option<String>,
+    pub duration: Option<SignedDuration>,
 
     /// The new end instead: HH:MM (local time) or e.g. 2026-11-30T18:00:00Z
-    #[arg(long, value_name = "TIME", conflicts_with = "duration")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "TIME", conflicts_with = "duration", value_parser = until)]
+    pub until: Option<Until>,
 
     /// Allow the new expiry to be earlier than the current one
     #[arg(long)]
@@ -336,6 +362,104 @@ pub struct WatchArgs {
     /// Longest sleep between checks, in seconds (new leases are noticed within it)
     #[arg(long, default_value_t = 2, value_name = "SECS")]
     pub poll: u64,
+}
+
+/// `--for`: a duration such as `2h`, `90m`, `1h30m` (its bounds depend on the profile and are
+/// checked before anything is opened).
+pub fn duration(s: &str) -> Result<SignedDuration, String> {
+    crate::profile::parse_duration(s)
+        .map_err(|m| format!("{m}; e.g. --for 2h, --for 90m or --for 1h30m"))
+}
+
+/// `--until`: a full time, or a time of day (the next such time in the local time zone, worked
+/// out against the clock when the command starts).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Until {
+    /// An RFC 3339 time (`2026-11-30T18:00:00Z`, `...+01:00`).
+    At(jiff::Timestamp),
+    /// `HH:MM`.
+    TimeOfDay(jiff::civil::Time),
+}
+
+/// Parses `--until`.
+pub fn until(s: &str) -> Result<Until, String> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(Until::At(t));
+    }
+    s.parse::<jiff::civil::Time>()
+        .map(Until::TimeOfDay)
+        .map_err(|_| {
+            "not a time; use HH:MM (local time) or a full time such as 2026-11-30T18:00:00Z".into()
+        })
+}
+
+impl Until {
+    /// The moment this names, seen at `now` in `tz`: a time of day that has passed today is
+    /// tomorrow's.
+    pub fn resolve(
+        &self,
+        now: jiff::Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> Option<jiff::Timestamp> {
+        match self {
+            Until::At(t) => Some(*t),
+            Until::TimeOfDay(time) => {
+                let today = now
+                    .to_zoned_datetime(tz.clone())
+                    .date()
+                    .to_datetime(*time)
+                    .to_zoned_datetime(tz.clone())
+                    .ok()?;
+                if today.timestamp() > now {
+                    Some(today.timestamp())
+                } else {
+                    Some(
+                        today
+                            .checked_add(SignedDuration::from_hours(24))
+                            .ok()?
+                            .timestamp(),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// `NAME=VALUE` from `--param` or `--set`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    /// The name or key (`--set` keys trimmed).
+    pub name: String,
+    /// The value, as given.
+    pub value: String,
+}
+
+/// Parses `--param NAME=VALUE`.
+pub fn param(s: &str) -> Result<Assignment, String> {
+    assignment(s, "--param NAME=VALUE, e.g. --param dns-server=192.0.2.53")
+}
+
+/// Parses `--set KEY=VALUE`.
+pub fn set(s: &str) -> Result<Assignment, String> {
+    assignment(s, "--set KEY=VALUE, e.g. --set SMTPDebug=2")
+}
+
+fn assignment(s: &str, example: &str) -> Result<Assignment, String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("it has no '='; write {example}"))?;
+    Ok(Assignment {
+        name: name.trim().to_string(),
+        value: value.to_string(),
+    })
+}
+
+/// `--mail-rate`: messages per hour, `300` or `300/h`.
+pub fn mail_rate(s: &str) -> Result<u64, String> {
+    s.trim()
+        .trim_end_matches("/h")
+        .parse::<u64>()
+        .map_err(|_| "not a number of messages per hour; e.g. --mail-rate 300/h".into())
 }
 
 /// `dbgini --version`: the version, and the commit it was built from when known.

@@ -4,18 +4,40 @@ use std::path::PathBuf;
 
 use crate::ini::IniError;
 
-/// The documented exit codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// The documented exit codes, one table for every command (README, "Exit codes"; the man page).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, schemars::JsonSchema)]
 pub enum ExitCode {
-    /// Success.
+    /// Done, or already so (enabling what is enabled, reverting what is reverted).
     #[default]
     Ok = 0,
-    /// The operation failed; nothing was changed.
-    Failure = 1,
-    /// Invalid usage or input; nothing was changed.
+    /// Done, with findings a script must see: `doctor` found warnings, `profiles` lists a broken
+    /// profile, `schedule status` finds no enforcement installed.
+    Findings = 1,
+    /// Bad usage or input; nothing changed.
     Usage = 2,
-    /// Refused by a safety check; nothing was changed.
+    /// Refused by a safety check, or failed; nothing changed.
     Refused = 3,
+    /// notes.ini (or dbgini's record of it) was changed, and a step after that failed: the
+    /// message says what is in place and what to run.
+    Partial = 4,
+}
+
+impl ExitCode {
+    /// The graver of two outcomes (a partial change over a refusal over a usage error).
+    pub fn worst(self, other: ExitCode) -> ExitCode {
+        let rank = |c: ExitCode| match c {
+            ExitCode::Ok => 0,
+            ExitCode::Findings => 1,
+            ExitCode::Usage => 2,
+            ExitCode::Refused => 3,
+            ExitCode::Partial => 4,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 /// Everything that can go wrong, in the words an admin needs.
@@ -51,6 +73,15 @@ pub enum Error {
         name: String,
         /// The names that exist.
         known: Vec<String>,
+    },
+    /// A lease id or profile name that matches no active lease while others are active (a typo
+    /// must not look like success).
+    #[error("no active lease matches '{wanted}'")]
+    UnknownLease {
+        /// What was asked for.
+        wanted: String,
+        /// The active leases, one line each.
+        active: Vec<String>,
     },
     /// A profile file that does not parse or validate.
     #[error("{}:{line}:{column}: {msg}", path.display())]
@@ -197,27 +228,28 @@ impl Error {
         }
     }
 
-    /// The exit code for this error.
+    /// The exit code for this error, when nothing changed before it (see [`ExitCode::Partial`]
+    /// for the case where something did).
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::NoIni { .. }
             | Error::Invalid { .. }
             | Error::UnknownProfile { .. }
-            | Error::ProfileSyntax { .. } => ExitCode::Usage,
+            | Error::ProfileSyntax { .. }
+            | Error::UnknownLease { .. }
+            | Error::ModeUnknown { .. } => ExitCode::Usage,
             Error::Refused { .. }
             | Error::Interrupted { .. }
             | Error::BadState { .. }
             | Error::ServerRunning { .. }
             | Error::Unsafe { .. }
-            | Error::Untrusted { .. } => ExitCode::Refused,
-            Error::Io { .. }
+            | Error::Untrusted { .. }
+            | Error::Io { .. }
             | Error::Locked { .. }
             | Error::ChangedUnderneath { .. }
-            | Error::Unfinished { .. }
             | Error::StartOver
-            | Error::Console { .. }
-            | Error::Unconfirmed { .. } => ExitCode::Failure,
-            Error::ModeUnknown { .. } => ExitCode::Usage,
+            | Error::Console { .. } => ExitCode::Refused,
+            Error::Unfinished { .. } | Error::Unconfirmed { .. } => ExitCode::Partial,
         }
     }
 
@@ -242,6 +274,10 @@ impl Error {
                 "{}known profiles: {}; `dbgini profiles` lists them, or pass a path to a .toml profile or a KEY=VALUE snippet",
                 closest(name, known).map_or(String::new(), |k| format!("did you mean `{k}`? ")),
                 known.join(", ")
+            ),
+            Error::UnknownLease { active, .. } => format!(
+                "the active leases are: {}; name one of them (`dbgini status` shows them)",
+                active.join("; ")
             ),
             Error::ProfileSyntax { .. } => "fix the profile file; `dbgini show router` prints a complete example".into(),
             Error::Io { source, path, .. } => match source.kind() {

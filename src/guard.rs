@@ -9,7 +9,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Where a setting's output goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Output {
     /// The file named by `debug_outfile`.
@@ -49,7 +51,19 @@ impl Output {
 }
 
 /// How fast a setting's output grows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Volume {
     /// A few lines per session or message.
@@ -219,7 +233,7 @@ pub fn describe(key: &str, value: &str) -> (Output, Volume) {
 }
 
 /// A file a lease watches.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Watched {
     /// What it is.
@@ -278,10 +292,11 @@ impl Watched {
 }
 
 /// One measurement of a lease's watched files.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sample {
     /// When.
+    #[schemars(with = "String")]
     pub time: Timestamp,
     /// Sizes, in the order of [`Guard::files`].
     pub sizes: Vec<u64>,
@@ -290,7 +305,7 @@ pub struct Sample {
 }
 
 /// A lease's growth cap and free-space floor, with the measurements so far.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Guard {
     /// The files watched.
@@ -389,19 +404,47 @@ pub fn cap(asked: u64, free: u64) -> u64 {
 }
 
 /// `--min-free`: bytes (`500MiB`) or a share of the file system (`5%`).
-pub fn parse_min_free(s: &str, fs_size: u64) -> Result<u64, String> {
-    match s.trim().strip_suffix('%') {
-        Some(p) => {
-            let p: f64 = p
-                .trim()
-                .parse()
-                .map_err(|_| format!("'{s}' is not a percentage"))?;
-            if !(0.0..=100.0).contains(&p) {
-                return Err(format!("'{s}' is not between 0% and 100%"));
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MinFree {
+    /// A number of bytes.
+    Bytes(u64),
+    /// A percentage of the file system's size.
+    Percent(f64),
+}
+
+impl MinFree {
+    /// Parses `500MiB` or `5%`.
+    pub fn parse(s: &str) -> Result<MinFree, String> {
+        match s.trim().strip_suffix('%') {
+            Some(p) => {
+                let p: f64 = p
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("'{s}' is not a percentage"))?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(format!("'{s}' is not between 0% and 100%"));
+                }
+                Ok(MinFree::Percent(p))
             }
-            Ok((fs_size as f64 * p / 100.0) as u64)
+            None => parse_size(s).map(MinFree::Bytes),
         }
-        None => parse_size(s),
+    }
+
+    /// The floor in bytes on a file system of `fs_size` bytes.
+    pub fn of(self, fs_size: u64) -> u64 {
+        match self {
+            MinFree::Bytes(b) => b,
+            MinFree::Percent(p) => (fs_size as f64 * p / 100.0) as u64,
+        }
+    }
+}
+
+impl std::fmt::Display for MinFree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MinFree::Bytes(b) => f.write_str(&format_size(*b)),
+            MinFree::Percent(p) => write!(f, "{p}%"),
+        }
     }
 }
 
@@ -671,8 +714,8 @@ mod tests {
                 && parse_size("0").is_err()
                 && parse_size("3 parsecs").is_err()
         );
-        assert_eq!(parse_min_free("5%", 1000).unwrap(), 50);
-        assert!(parse_min_free("105%", 1000).is_err());
+        assert_eq!(MinFree::parse("5%").unwrap().of(1000), 50);
+        assert!(MinFree::parse("105%").is_err());
         assert_eq!(format_size(1_073_741_824 + 21_474_837), "1.02 GiB");
     }
 

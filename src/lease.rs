@@ -26,7 +26,7 @@ use crate::profile::Setting;
 pub const STATE_VERSION: u32 = 1;
 
 /// One enable: a profile's settings, asked for until a time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lease {
     /// Short id such as `router-7f3a`.
@@ -41,9 +41,13 @@ pub struct Lease {
     pub overrides: Vec<String>,
     /// The resolved settings this lease asks for.
     pub settings: Vec<Setting>,
-    /// When it was created (UTC).
+    /// When it was created (UTC; RFC 3339 in JSON).
+    #[serde(rename = "created_at", alias = "created")]
+    #[schemars(with = "String")]
     pub created: Timestamp,
-    /// When it expires (UTC).
+    /// When it expires (UTC; RFC 3339 in JSON).
+    #[serde(rename = "expires_at", alias = "expires")]
+    #[schemars(with = "String")]
     pub expires: Timestamp,
     /// Why (a support case number, say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +61,7 @@ pub struct Lease {
     pub released: Vec<String>,
     /// The longest `--for` allowed for this lease (profile and global maximum), for `extend`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub max_duration: Option<SignedDuration>,
     /// Console commands that make the server re-read these settings (the profile's `refresh`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -356,7 +361,7 @@ pub enum Change {
 }
 
 /// A key whose value changed in the file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyChange {
     /// The key.
     pub key: String,
@@ -367,7 +372,7 @@ pub struct KeyChange {
 }
 
 /// A managed key that someone else changed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Drift {
     /// The key.
     pub key: String,

@@ -1,7 +1,9 @@
 //! dbgini: switch Domino notes.ini debug settings on for a while, safely, and always back off.
 //!
-//! The library holds everything; `main.rs` only parses arguments, gathers the environment into a
-//! [`cmd::Context`] and prints the [`output::Report`] or the [`error::Error`].
+//! The library holds everything; `main.rs` only parses arguments, gathers the environment into an
+//! [`ops::Context`] and prints the [`outcome::Outcome`] or the [`error::Error`]. Commands
+//! ([`cmd`]) are thin over operations ([`ops`]); what the user is told goes through one sink
+//! ([`ui`]).
 //!
 //! Pure core (no I/O, no clock, no environment): [`ini`] (the lossless document), [`profile`]
 //! (profiles, rules, validation), [`lease`] (state and layering). I/O: [`store`] (lock, journal,
@@ -22,8 +24,11 @@ pub mod guard;
 pub mod ini;
 pub mod lease;
 pub mod live;
+pub mod ops;
+pub mod outcome;
 pub mod output;
 pub mod profile;
 pub mod registry;
 pub mod safe;
 pub mod store;
+pub mod ui;

@@ -38,12 +38,23 @@ pub enum ConsoleAs {
 }
 
 /// How a change is applied to one target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Edit the file.
     File,
     /// `set config` through the console.
     Console,
+}
+
+impl Mode {
+    /// `file` or `console`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::File => "file",
+            Mode::Console => "console",
+        }
+    }
 }
 
 /// What detection found.

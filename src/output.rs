@@ -1,5 +1,5 @@
-//! What commands hand back to `main` for printing: text for stdout, messages for stderr, and the
-//! `--json` object. Also the unified diff of notes.ini and time formatting.
+//! Formatting for people: the unified diff of notes.ini (and its part of the JSON output), colour,
+//! and times.
 
 use anstyle::{AnsiColor, Style};
 use jiff::tz::TimeZone;
@@ -10,23 +10,8 @@ use similar::{ChangeTag, TextDiff};
 use crate::ini::Document;
 use crate::profile::format_duration;
 
-/// The result of a command.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// Data for stdout in text mode (may carry ANSI styles; the printer strips them when colour is off).
-    pub data: String,
-    /// Messages for stderr (suppressed by `-q`).
-    pub notes: Vec<String>,
-    /// Warnings for stderr (always shown, also in `--json` as `warnings`).
-    pub warnings: Vec<String>,
-    /// The `--json` object.
-    pub json: serde_json::Value,
-    /// The exit code (a report can carry a failure, e.g. one target of several failed).
-    pub exit_code: crate::error::ExitCode,
-}
-
 /// The diff part of the JSON output.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct JsonDiff {
     /// Unified diff text.
     pub unified: String,

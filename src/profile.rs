@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// How a setting combines with the value already in notes.ini.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     /// The value replaces whatever is there.
@@ -97,7 +97,7 @@ pub fn domino_number(value: &[u8]) -> Number {
 }
 
 /// The type of a profile parameter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamType {
     /// An IPv4 or IPv6 address.
@@ -126,7 +126,7 @@ impl ParamType {
 }
 
 /// A parameter a profile takes with `--param NAME=VALUE`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
     /// Its name (`dns-server`).
@@ -142,7 +142,7 @@ pub struct Param {
 }
 
 /// One notes.ini setting of a profile.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingSpec {
     /// The notes.ini key, as it is written when added.
@@ -191,7 +191,7 @@ pub struct SettingSpec {
 }
 
 /// A profile as written in a file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Profile {
     /// Its name; must match the file name.
@@ -219,7 +219,7 @@ pub struct Profile {
 }
 
 /// A setting ready to apply: rendered, validated.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Setting {
     /// The key.
     pub key: String,
@@ -935,7 +935,21 @@ fn read_profile(path: &Path, trusted_only: bool) -> Result<String> {
             }
         }
     }
-    std::fs::read_to_string(path).map_err(|e| Error::io("read profile", path, e))
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read profile", path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let (line, column) = {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+            (line, column)
+        };
+        Error::ProfileSyntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            msg: "not UTF-8 text (a profile or snippet is plain ASCII or UTF-8; notes.ini values must be ASCII)".into(),
+        }
+    })
 }
 
 impl Catalog {

@@ -328,9 +328,10 @@ struct Pending {
 }
 
 /// One line of the audit log.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditRecord {
     /// When.
+    #[schemars(with = "String")]
     pub time: Timestamp,
     /// Who.
     pub user: String,

@@ -1,105 +1,17 @@
-//! `dbgini watch [--all-targets]`: a foreground loop that reverts leases as they expire, for
-//! servers without systemd or cron (Domino in a container).
-//!
-//! Each pass opens every target (which reverts what has expired, see [`Context::open_target`]),
-//! logs what happened with a timestamp, then sleeps until the next expiry, at most `--poll`
-//! seconds so new leases are noticed. SIGTERM or SIGINT ends it cleanly between passes.
+//! `dbgini watch [--all-targets]`.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
-use jiff::Timestamp;
-
-use super::{Context, Enforce};
 use crate::cli::WatchArgs;
-use crate::error::{Error, Result};
-use crate::output::Report;
-use crate::store::{Target, boot_clock};
+use crate::error::Result;
+use crate::ops::{Context, watch};
+use crate::outcome::Outcome;
 
-fn log(line: &str) {
-    use std::io::Write;
-    let mut out = anstream::stdout();
-    let _ = writeln!(out, "{} {line}", Timestamp::now());
-    let _ = out.flush();
-}
-
-/// One pass over the targets; the earliest expiry still ahead.
-fn pass(ctx: &Context, all: bool) -> Option<Timestamp> {
-    let paths = if all {
-        match ctx.registry.targets() {
-            Ok(p) => p,
-            Err(e) => {
-                log(&format!("error: {e}; {}", e.help()));
-                return None;
-            }
-        }
-    } else {
-        ctx.ini.iter().cloned().collect()
+/// Runs `watch`.
+pub fn run(args: &WatchArgs, ctx: &Context) -> Result<Outcome> {
+    let opts = watch::Options {
+        all_targets: args.all_targets,
+        poll: Duration::from_secs(args.poll),
     };
-    let mut next: Option<Timestamp> = None;
-    for path in paths {
-        let opened = Target::resolve(&path).and_then(|t| ctx.open_target(t, Enforce::Strict));
-        match opened {
-            Ok(o) => {
-                for n in o.notes.iter().filter(|n| !n.starts_with("---")) {
-                    log(&format!("{}: {n}", path.display()));
-                }
-                for w in &o.warnings {
-                    log(&format!("{}: warning: {w}", path.display()));
-                }
-                if all && o.session.state.leases.is_empty() {
-                    // A target without leases drops out of the registry; failing that is harmless.
-                    let _ = ctx.registry.remove(&o.session.target.real);
-                }
-                let soonest = o.session.state.leases.iter().map(|l| l.expires).min();
-                next = match (next, soonest) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
-            Err(e) => log(&format!("{}: error: {e}; {}", path.display(), e.help())),
-        }
-    }
-    next
-}
-
-/// Runs `watch` until SIGTERM or SIGINT.
-pub fn run(args: WatchArgs, ctx: &Context) -> Result<Report> {
-    if !args.all_targets {
-        ctx.target()?;
-    }
-    let (tx, rx) = mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = tx.send(());
-    })
-    .map_err(|e| {
-        Error::invalid(
-            format!("cannot handle signals: {e}"),
-            "run `dbgini expire` from a timer instead",
-        )
-    })?;
-    let poll = Duration::from_secs(args.poll.max(1));
-    let what = match (&ctx.ini, args.all_targets) {
-        (Some(ini), false) => ini.display().to_string(),
-        _ => "all registered targets".to_string(),
-    };
-    log(&format!("watching {what}; stop with SIGTERM or Ctrl-C"));
-    loop {
-        // A long-running loop needs the clock of each pass, not of the start.
-        let mut now_ctx = ctx.clone();
-        now_ctx.caller.now = Timestamp::now();
-        now_ctx.caller.boot = boot_clock();
-        let next = pass(&now_ctx, args.all_targets);
-        let wait = next
-            .map(|t| t.duration_since(Timestamp::now()))
-            .and_then(|d| Duration::try_from(d).ok())
-            .map_or(poll, |d| d.min(poll))
-            .max(Duration::from_millis(50));
-        match rx.recv_timeout(wait) {
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    log("stopped");
-    Ok(Report::default())
+    watch::watch(ctx, opts).map(Outcome::Watch)
 }

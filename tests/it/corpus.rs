@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use dbgini::cmd::enable::data_dir;
 use dbgini::ini::Document;
+use dbgini::ops::enable::data_dir;
 use dbgini::profile::{Catalog, RenderContext, Rule};
 
 use crate::util::{Env, PROFILES, corpus, corpus_file, key_lines, stderr};

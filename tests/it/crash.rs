@@ -342,7 +342,7 @@ fn a_write_that_fails_after_the_rename_keeps_its_record_and_is_finished() {
         .env("DBGINI_FAIL_AT", "after-rename")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("was changed, but making it durable failed")
@@ -368,7 +368,7 @@ fn a_write_that_fails_after_the_rename_keeps_its_record_and_is_finished() {
         .env("DBGINI_FAIL_AT", "after-temp-write")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(env.bytes() == original);
     let out = env.ok(&["status"]);
     assert!(!stderr(&out).contains("interrupted"), "{}", stderr(&out));
@@ -387,7 +387,7 @@ fn a_state_or_log_that_cannot_be_written_after_the_file_changed_says_so_and_reco
         .args(["enable", "smtp-inbound"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("was changed, but recording its lease state failed")
@@ -409,7 +409,7 @@ fn a_state_or_log_that_cannot_be_written_after_the_file_changed_says_so_and_reco
         .args(["revert", "smtp-inbound"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("was changed, but writing the audit log failed"),
         "{}",

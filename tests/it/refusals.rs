@@ -242,7 +242,7 @@ fn a_missing_file_is_a_clear_failure() {
         .args(["--ini", "/nonexistent/notes.ini", "enable", "router"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
         stderr(&out).contains("could not open /nonexistent/notes.ini"),
         "{}",
@@ -325,7 +325,7 @@ fn a_file_written_by_someone_else_mid_operation_is_never_overwritten() {
         .env("DBGINI_TOUCH_FILE", &env.ini)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("changed while dbgini was working on it; nothing was written"),
@@ -369,7 +369,7 @@ fn a_held_lock_names_its_holder_and_times_out() {
     std::fs::write(&lock, &holder).unwrap();
     let before = env.snapshot();
     let out = env.run(&["--lock-timeout", "0", "revert"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(
         err.contains(&format!(

@@ -50,7 +50,7 @@ fn expire_all_targets_keeps_a_target_whose_notes_ini_is_briefly_missing() {
         &["expire", "--all-targets", "--dry-run"][..],
         &["expire", "--all-targets"],
     ] {
-        let out = env.run_at(later, args, 1);
+        let out = env.run_at(later, args, 3);
         assert!(
             stderr(&out).contains("kept in the registry, because its state is still at"),
             "{args:?}: {}",
@@ -461,7 +461,7 @@ fn an_immutable_notes_ini_is_called_immutable_when_root_is_refused() {
     }
     let out = env.run(&["enable", "router"]);
     let _ = Command::new("chattr").arg("-i").arg(&env.ini).status();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("is immutable"), "{}", stderr(&out));
     assert!(
         !stderr(&out).contains("run dbgini as the owner"),

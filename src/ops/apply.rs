@@ -31,10 +31,6 @@ pub struct Applied {
     pub mode: Mode,
     /// Console commands sent (or, with `--dry-run`, that would be sent).
     pub console_commands: Vec<String>,
-    /// Messages.
-    pub notes: Vec<String>,
-    /// Warnings.
-    pub warnings: Vec<String>,
     /// Key changes, including empty lines tidied away.
     pub changes: Vec<KeyChange>,
     /// notes.ini afterwards (as the server wrote it, in console mode; as planned, in a dry run).
@@ -69,7 +65,7 @@ pub enum ModeWhy {
 impl std::fmt::Display for ModeWhy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ModeWhy::Asked(m) => write!(f, "--mode {}", super::mode_name(*m)),
+            ModeWhy::Asked(m) => write!(f, "--mode {}", m.name()),
             ModeWhy::Forced { pid } => write!(
                 f,
                 "--mode file --force, although the Domino server (process {pid}) runs: it will not see this change until it restarts, and it may overwrite it"
@@ -178,13 +174,11 @@ pub fn apply(
     let mut out = Applied {
         mode,
         console_commands: Vec::new(),
-        notes: Vec::new(),
-        warnings: Vec::new(),
         changes: plan.changes.clone(),
         after: session.bytes.clone(),
     };
     if let ModeWhy::Forced { .. } = why {
-        out.warnings.push(why.to_string());
+        ctx.ui.warning(why.to_string());
     }
     if mode == Mode::File {
         let mut state = plan.state.clone();
@@ -197,9 +191,16 @@ pub fn apply(
             doc.to_bytes()
         };
         out.after = std::sync::Arc::new(after);
+        if dry_run && (out.after != session.bytes || state != session.state) {
+            ctx.ui.would_change();
+        }
         if !dry_run {
             record.changes = out.changes.clone();
+            let changed = out.after != session.bytes || state != session.state;
             session.commit(&ctx.caller, op, &out.after, &state, record)?;
+            if changed {
+                ctx.ui.file_changed();
+            }
         }
         return Ok(out);
     }
@@ -209,14 +210,21 @@ pub fn apply(
     if !plan.changes.is_empty() {
         out.console_commands.extend(refresh.iter().cloned());
     }
-    out.notes.push(format!("console mode ({why})"));
+    ctx.ui.status(format!("console mode ({why})"));
     if dry_run {
         out.after = std::sync::Arc::new(plan.doc.to_bytes());
+        if !plan.changes.is_empty() || plan.state != session.state {
+            ctx.ui.would_change();
+        }
         return Ok(out);
     }
     if plan.changes.is_empty() {
         let bytes = session.bytes.clone();
+        let changed = plan.state != session.state;
         session.commit(&ctx.caller, op, &bytes, &plan.state, record)?;
+        if changed {
+            ctx.ui.file_changed();
+        }
         out.after = bytes;
         return Ok(out);
     }
@@ -240,6 +248,8 @@ pub fn apply(
     let sets = commands(&plan.changes);
     for cmd in &sets {
         ctx.console.send(cmd, &cwd, session.target.perms)?;
+        // The server was told to change notes.ini: whatever fails from here on is a partial change.
+        ctx.ui.file_changed();
     }
 
     // 3. Confirm from the file the server writes.
@@ -289,7 +299,7 @@ pub fn apply(
             && !state.residue.contains(&c.key)
         {
             state.residue.push(c.key.clone());
-            out.notes.push(format!(
+            ctx.ui.status(format!(
                 "the server left an empty {}= line; dbgini removes it the next time it runs with the server down (or `dbgini tidy`)",
                 c.key
             ));
@@ -302,7 +312,7 @@ pub fn apply(
     // 5. Make the tasks re-read their settings now instead of within minutes.
     for r in refresh {
         if let Err(e) = ctx.console.send(r, &cwd, session.target.perms) {
-            out.warnings.push(format!(
+            ctx.ui.warning(format!(
                 "{e}; the task picks the change up by itself within a few minutes"
             ));
         }

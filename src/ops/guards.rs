@@ -141,20 +141,16 @@ pub fn sample(g: &Guard, now: Timestamp, owner: Perms) -> Sample {
 pub struct Preflight {
     /// The guard for the new lease (`None` when its settings write nothing that grows).
     pub guard: Option<Guard>,
-    /// Lines for the admin.
-    pub notes: Vec<String>,
-    /// Warnings.
-    pub warnings: Vec<String>,
     /// Directories to create (`--create-dirs`).
     pub create: Vec<PathBuf>,
 }
 
 /// Options of the pre-flight.
-pub struct PreflightArgs<'a> {
+pub struct PreflightArgs {
     /// `--max-growth`, else the profile's.
     pub max_growth: u64,
     /// `--min-free`.
-    pub min_free: &'a str,
+    pub min_free: guard::MinFree,
     /// `--create-dirs`.
     pub create_dirs: bool,
     /// `--mail-rate`, messages per hour.
@@ -180,14 +176,12 @@ pub fn preflight(
     let watched = files(&outputs, doc_after, data_dir, &ctx.temp_dir);
     let mut pf = Preflight {
         guard: None,
-        notes: Vec::new(),
-        warnings: Vec::new(),
         create: Vec::new(),
     };
 
     for ((key, value), i) in settings.iter().zip(info) {
         if i.volume != Volume::Low {
-            pf.warnings.push(format!(
+            ctx.ui.warning(format!(
                 "{key}={value} is {} volume ({}); it writes to {}",
                 i.volume.name(),
                 i.note,
@@ -214,7 +208,7 @@ pub fn preflight(
             .iter()
             .any(|(o, _)| matches!(o, Output::DebugOutfile | Output::ConsoleLog))
     {
-        pf.warnings.push(format!(
+        ctx.ui.warning(format!(
             "{} write{} debug output to the server console, but nothing captures it in a file (neither debug_outfile nor Console_Log_Enabled=1 is set): add --set Console_Log_Enabled=1 (the console log, IBM_TECHNICAL_SUPPORT/console.log) or --set debug_outfile=PATH",
             to_console.join(", "),
             if to_console.len() == 1 { "s" } else { "" }
@@ -226,7 +220,7 @@ pub fn preflight(
 
     let data_here = Path::new(data_dir).is_dir();
     if !data_here {
-        pf.warnings.push(format!(
+        ctx.ui.warning(format!(
             "the data directory {data_dir} (Directory= in notes.ini) is not on this machine: is this a copy of a server's notes.ini? Sizes and free space are measured where the paths lead"
         ));
     }
@@ -269,19 +263,14 @@ pub fn preflight(
     {
         let kb = crate::profile::domino_number(kb).value;
         if kb > 0 {
-            pf.warnings.push(format!(
+            ctx.ui.warning(format!(
                 "the console log is circular (Console_Log_Max_Kbytes={kb}): past {} its oldest lines are overwritten, so the earliest debug output may be gone before you bundle it; for a longer record add --set Console_Log_Max_Kbytes=N for the lease (room allowing). On disk it stays within that size",
                 format_size(kb.saturating_mul(1024))
             ));
         }
     }
     let (free, total) = space(&watched[0].1).unwrap_or((u64::MAX, u64::MAX));
-    let min_free = guard::parse_min_free(args.min_free, total).map_err(|e| {
-        Error::invalid(
-            format!("--min-free: {e}"),
-            "e.g. --min-free 5% or --min-free 2GiB",
-        )
-    })?;
+    let min_free = args.min_free.of(total);
     if free < min_free {
         return Err(Error::Unsafe {
             msg: format!(
@@ -307,7 +296,7 @@ pub fn preflight(
         .map(|((o, p), size)| Watched::new(*o, p.display().to_string(), size))
         .collect();
 
-    pf.notes.push("files that will grow:".into());
+    ctx.ui.status("files that will grow:");
     for (f, (_, p)) in files.iter().zip(&watched) {
         let size = if p.exists() {
             format_size(f.size_at_enable)
@@ -315,7 +304,7 @@ pub fn preflight(
             "does not exist yet".into()
         };
         let (fr, tot) = space(p).unwrap_or((free, total));
-        pf.notes.push(format!(
+        ctx.ui.status(format!(
             "  {:<14} {}  {size}; free space {} of {}",
             f.output.name(),
             p.display(),
@@ -324,14 +313,14 @@ pub fn preflight(
         ));
     }
     for d in &pf.create {
-        pf.notes.push(format!("  will create {}", d.display()));
+        ctx.ui.status(format!("  will create {}", d.display()));
     }
     let capped = if max_growth < args.max_growth {
         " (half the free space)"
     } else {
         ""
     };
-    pf.notes.push(format!(
+    ctx.ui.status(format!(
         "growth cap {}{capped} (--max-growth), free-space floor {} (--min-free {}): past either, dbgini reverts this lease early",
         format_size(max_growth),
         format_size(min_free),
@@ -340,7 +329,7 @@ pub fn preflight(
     if let Some(rate) = args.mail_rate {
         let per_hour = guard::estimate_per_hour(settings, rate);
         let hours = args.duration.as_secs_f64() / 3600.0;
-        pf.notes.push(format!(
+        ctx.ui.status(format!(
             "estimate, not a measurement (bytes per message of each verbose setting x {rate} messages/h): about {} an hour, {} over the lease",
             format_size(per_hour),
             format_size((per_hour as f64 * hours) as u64)
