@@ -11,8 +11,9 @@ pub use crate::live::ModeChoice;
 #[derive(Debug, Parser)]
 #[command(name = "dbgini", version = VERSION, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 failure (nothing changed), 2 invalid usage or input, \
-3 refused by a safety check (nothing changed)."
+    after_help = "Exit codes: 0 done (or already so), 1 done with findings (doctor warnings, a broken \
+profile, enforcement missing), 2 bad usage or input (nothing changed), 3 refused or failed (nothing \
+changed), 4 notes.ini or dbgini's record of it changed, then a later step failed (see the message)."
 )]
 pub struct Cli {
     /// The notes.ini to work on [default: $DBGINI_INI, else `ini` in the config file, else
@@ -20,7 +21,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub ini: Option<PathBuf>,
 
-    /// Print one JSON object on stdout instead of text
+    /// Print one JSON object on stdout instead of text (watch: one per line); its shape is in
+    /// docs/dbgini.schema.json
     #[arg(long, global = true)]
     pub json: bool,
 
@@ -28,7 +30,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
 
-    /// Print only warnings and errors on stderr
+    /// Print only warnings and errors: no notes, and no diff after a change (what status, diff,
+    /// history, show, profiles and doctor are asked for is still printed)
     #[arg(short, long, global = true)]
     pub quiet: bool,
 

@@ -22,7 +22,11 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
     man.render_description_section(&mut out)?;
     man.render_options_section(&mut out)?;
     man.render_subcommands_section(&mut out)?;
-    out.extend_from_slice(b".SH \"EXIT STATUS\"\n.TP\n0\nSuccess, including nothing to do.\n.TP\n1\nThe operation failed; see the message for what was kept.\n.TP\n2\nInvalid usage or input; nothing was changed.\n.TP\n3\nRefused by a safety check; nothing was changed.\n");
+    out.extend_from_slice(b".SH \"EXIT STATUS\"\n");
+    for code in crate::error::ExitCode::ALL {
+        out.extend_from_slice(format!(".TP\n{}\n{}\n", code as u8, code.meaning()).as_bytes());
+    }
+    out.extend_from_slice(b".SH \"JSON OUTPUT\"\nWith \\fB--json\\fR, one JSON object on stdout (\\fBwatch\\fR: JSON Lines), on success and on failure; every object has \\fBschema\\fR, \\fBcommand\\fR and \\fBexit_code\\fR. The JSON Schema is docs/dbgini.schema.json in the source.\n");
     out.extend_from_slice(b".SH FILES\n.TP\n\\fI.dbgini/<file name>/\\fR beside notes.ini\nleases, baselines, backups and the audit log of that notes.ini\n.TP\n\\fI~/.config/dbgini/config.toml\\fR\nconfig: ini, max_duration, mode, console_cmd\n.TP\n\\fI/etc/dbgini/profiles/\\fR, \\fI~/.config/dbgini/profiles/\\fR\nsite and user profiles\n");
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let mut page = Vec::new();

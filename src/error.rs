@@ -23,6 +23,34 @@ pub enum ExitCode {
 }
 
 impl ExitCode {
+    /// Every code, for the man page.
+    pub const ALL: [ExitCode; 5] = [
+        ExitCode::Ok,
+        ExitCode::Findings,
+        ExitCode::Usage,
+        ExitCode::Refused,
+        ExitCode::Partial,
+    ];
+
+    /// What the code means, in a sentence (the man page's EXIT STATUS).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ExitCode::Ok => {
+                "Done, or already so (enabling what is enabled, reverting what was reverted)."
+            }
+            ExitCode::Findings => {
+                "Done, with findings a script must see: doctor found warnings, profiles lists a broken profile, schedule status finds enforcement missing."
+            }
+            ExitCode::Usage => {
+                "Bad usage or input, including a lease or profile that matches no active lease while others are active; nothing was changed."
+            }
+            ExitCode::Refused => "Refused by a safety check, or failed; nothing was changed.",
+            ExitCode::Partial => {
+                "notes.ini (or dbgini's record of it) was changed, and a later step failed; the messages say what is in place, `dbgini status` shows it and `dbgini revert` undoes it."
+            }
+        }
+    }
+
     /// The graver of two outcomes (a partial change over a refusal over a usage error).
     pub fn worst(self, other: ExitCode) -> ExitCode {
         let rank = |c: ExitCode| match c {
@@ -305,7 +333,7 @@ impl Error {
                 backup.as_ref().map_or("(none kept)".into(), |b| b.display().to_string()),
                 pending.display()
             ),
-            Error::Console { .. } => "check --console-cmd (or DBGINI_CONSOLE_CMD, or console_cmd in the config file) and that the server is up; nothing further was sent".into(),
+            Error::Console { .. } => "check --console-cmd (or DBGINI_CONSOLE_CMD, or console_cmd in the config file) and that the server is up; nothing further was sent, and `dbgini status` shows what is recorded as unconfirmed (`dbgini revert` undoes whatever did land)".into(),
             Error::Unconfirmed { kept, .. } => format!(
                 "{kept}; check at the console with `show config KEY`, then run the command again (or raise --confirm-timeout)"
             ),

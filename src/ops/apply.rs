@@ -237,6 +237,9 @@ pub fn apply(
         }
     };
     session.write_state_only(&ctx.caller, &pending)?;
+    // dbgini's record now holds the change as unconfirmed: whatever fails from here on leaves a
+    // partial change (exit 4) that `status` shows and `revert` undoes.
+    ctx.ui.file_changed();
 
     // 2. Send, without a shell, in the data directory.
     let cwd = session
@@ -248,8 +251,6 @@ pub fn apply(
     let sets = commands(&plan.changes);
     for cmd in &sets {
         ctx.console.send(cmd, &cwd, session.target.perms)?;
-        // The server was told to change notes.ini: whatever fails from here on is a partial change.
-        ctx.ui.file_changed();
     }
 
     // 3. Confirm from the file the server writes.

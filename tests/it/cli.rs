@@ -23,7 +23,8 @@ fn help_lists_the_commands_and_exit_codes() {
         "status",
         "diff",
         "history",
-        "Exit codes: 0 ok",
+        "Exit codes: 0 done",
+        "4 notes.ini or dbgini's record of it changed",
     ] {
         assert!(text.contains(cmd), "--help lacks {cmd}:\n{text}");
     }

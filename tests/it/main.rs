@@ -5,12 +5,14 @@
 
 mod ansible;
 mod cli;
+mod commands;
 mod corpus;
 mod crash;
 mod drift;
 mod expiry;
 mod fidelity;
 mod guards;
+mod json;
 mod live;
 mod refusals;
 mod reliability;

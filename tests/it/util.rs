@@ -260,3 +260,114 @@ impl Drop for Tmpfs {
 pub fn is_root() -> bool {
     std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0
 }
+
+/// One run of dbgini, as just's `tests/test.rs`: `env.test(&[...]).status(2).stderr_has("...").run()`.
+/// Assertions point at the test that failed (`#[track_caller]`), and every failure shows the
+/// whole stdout and stderr.
+pub struct Test<'e> {
+    env: &'e Env,
+    args: Vec<String>,
+    now: Option<String>,
+    status: i32,
+    stdout_has: Vec<String>,
+    stderr_has: Vec<String>,
+    stderr_lacks: Vec<String>,
+    stdout_empty: bool,
+}
+
+impl Env {
+    /// A run of dbgini with `args` (expected to succeed unless `.status()` says otherwise).
+    pub fn test(&self, args: &[&str]) -> Test<'_> {
+        Test {
+            env: self,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            now: None,
+            status: 0,
+            stdout_has: Vec::new(),
+            stderr_has: Vec::new(),
+            stderr_lacks: Vec::new(),
+            stdout_empty: false,
+        }
+    }
+}
+
+impl Test<'_> {
+    /// At another time (`DBGINI_NOW`).
+    pub fn at(mut self, now: &str) -> Self {
+        self.now = Some(now.into());
+        self
+    }
+
+    /// The exit code expected.
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = code;
+        self
+    }
+
+    /// Text stdout must contain.
+    pub fn stdout_has(mut self, text: &str) -> Self {
+        self.stdout_has.push(text.into());
+        self
+    }
+
+    /// stdout must be empty.
+    pub fn stdout_empty(mut self) -> Self {
+        self.stdout_empty = true;
+        self
+    }
+
+    /// Text stderr must contain.
+    pub fn stderr_has(mut self, text: &str) -> Self {
+        self.stderr_has.push(text.into());
+        self
+    }
+
+    /// Text stderr must not contain.
+    pub fn stderr_lacks(mut self, text: &str) -> Self {
+        self.stderr_lacks.push(text.into());
+        self
+    }
+
+    /// Runs it and checks everything asked; returns the output.
+    #[track_caller]
+    pub fn run(self) -> Output {
+        let mut cmd = match &self.now {
+            Some(now) => self.env.at(now),
+            None => self.env.cmd(),
+        };
+        let out = cmd.args(&self.args).output().unwrap();
+        let (o, e) = (stdout(&out), stderr(&out));
+        let show = || format!("dbgini {:?}\n--- stdout:\n{o}\n--- stderr:\n{e}", self.args);
+        assert_eq!(
+            out.status.code(),
+            Some(self.status),
+            "exit code of {}",
+            show()
+        );
+        for t in &self.stdout_has {
+            assert!(o.contains(t.as_str()), "stdout lacks {t:?}: {}", show());
+        }
+        for t in &self.stderr_has {
+            assert!(e.contains(t.as_str()), "stderr lacks {t:?}: {}", show());
+        }
+        for t in &self.stderr_lacks {
+            assert!(!e.contains(t.as_str()), "stderr has {t:?}: {}", show());
+        }
+        if self.stdout_empty {
+            assert!(o.is_empty(), "stdout is not empty: {}", show());
+        }
+        out
+    }
+
+    /// Runs it with `--json`, checks the exit code, and returns the one JSON object on stdout
+    /// (checked against docs/dbgini.schema.json).
+    #[track_caller]
+    pub fn json(mut self) -> serde_json::Value {
+        self.args.insert(0, "--json".into());
+        let out = self.run();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}", stdout(&out)));
+        crate::json::assert_valid(&v);
+        v
+    }
+}
