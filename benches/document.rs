@@ -78,7 +78,7 @@ fn plan_enable_and_revert(bencher: divan::Bencher, lines: usize) {
             Document::from_shared(bytes.clone()),
             &State::default(),
             Change::Add(Box::new(lease())),
-            false,
+            lease::Policy::default(),
         )
         .unwrap();
         let after = on.doc.to_bytes();
@@ -86,7 +86,7 @@ fn plan_enable_and_revert(bencher: divan::Bencher, lines: usize) {
             Document::parse(&after),
             &on.state,
             Change::Remove(vec!["router-0001".into()]),
-            false,
+            lease::Policy::default(),
         )
         .unwrap();
         off.doc.to_bytes()
@@ -125,14 +125,14 @@ fn plan_a_snippet_of_many_keys_and_revert_it(bencher: divan::Bencher, keys: usiz
             doc,
             &State::default(),
             Change::Add(Box::new(lease.clone())),
-            false,
+            lease::Policy::default(),
         )
         .unwrap();
         let off = lease::plan(
             on.doc,
             &on.state,
             Change::Remove(vec![lease.id.clone()]),
-            false,
+            lease::Policy::default(),
         )
         .unwrap();
         divan::black_box(off.doc.to_bytes())

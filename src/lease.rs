@@ -198,10 +198,6 @@ pub struct State {
     /// When dbgini had to give the file's last line an ending, that line's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_final_ending: Option<Bytes>,
-    /// Leases that ended in this operation. Not part of the state file: a commit appends them to
-    /// the ended-lease log (`ended.jsonl`), which `status` and `bundle` read.
-    #[serde(skip)]
-    pub ended: Vec<Ended>,
     /// Keys a console `set config KEY=` left as an empty `KEY=` line, to remove when the server is
     /// down ([`tidy`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -221,7 +217,6 @@ impl Default for State {
             managed: Vec::new(),
             added_final_ending: None,
             residue: Vec::new(),
-            ended: Vec::new(),
             clock: None,
         }
     }
@@ -280,9 +275,9 @@ pub fn anchor(previous: Option<&Anchor>, clock: &Clock) -> Anchor {
     }
 }
 
-/// Removes the empty `KEY=` lines a console left for keys no lease manages any more (file mode,
-/// server down). Returns the keys removed.
-pub fn tidy(doc: &mut Document, state: &mut State) -> Result<Vec<KeyChange>, IniError> {
+/// Step 6, residue: removes the empty `KEY=` lines a console left for keys no lease manages any
+/// more (file mode, server down: see [`Policy::tidy`]). Returns the keys removed.
+fn tidy(doc: &mut Document, state: &mut State) -> Result<Vec<KeyChange>, IniError> {
     let mut removed = Vec::new();
     for key in std::mem::take(&mut state.residue) {
         if state
@@ -320,15 +315,15 @@ pub struct Ended {
     pub reason: String,
 }
 
-/// Records that `leases` ended at `at` for `reason`, for the commit to log.
-pub fn record_ended(state: &mut State, leases: &[Lease], at: Timestamp, reason: &str) {
+/// Records in the plan that `leases` ended at `at` for `reason`, for the commit to log.
+pub fn record_ended(plan: &mut Plan, leases: &[Lease], at: Timestamp, reason: &str) {
     for l in leases {
         let mut lease = l.clone();
         // The files and their sizes at enable stay (for `bundle`); the samples are history.
         if let Some(g) = &mut lease.guard {
             g.samples.clear();
         }
-        state.ended.push(Ended {
+        plan.ended.push(Ended {
             lease,
             at,
             reason: reason.to_string(),
@@ -384,17 +379,37 @@ pub struct Drift {
     pub overridden: bool,
 }
 
-/// The result of [`plan`].
+/// How [`plan`] treats what the change does not ask for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Put back keys changed by hand too (`revert --force`), instead of releasing them.
+    pub force: bool,
+    /// Remove the empty `KEY=` lines a server console left (the state's `residue`): only when
+    /// the file itself is written (file mode), since a console cannot remove a line.
+    pub tidy: bool,
+}
+
+impl Policy {
+    /// Hand changes forced back or not; residue left.
+    pub fn force(force: bool) -> Policy {
+        Policy { force, tidy: false }
+    }
+}
+
+/// The result of [`plan`]: final, what the write path commits as it is.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The document after the operation.
     pub doc: Document,
     /// The state after the operation.
     pub state: State,
-    /// Keys whose value changed in the file.
+    /// Keys whose value changed in the file (empty lines tidied away included).
     pub changes: Vec<KeyChange>,
     /// Managed keys someone else changed.
     pub drift: Vec<Drift>,
+    /// Leases this operation ended, for the ended-lease log (`ended.jsonl`; see
+    /// [`record_ended`]). Not part of the state.
+    pub ended: Vec<Ended>,
 }
 
 fn lossy(v: &[u8]) -> String {
@@ -460,7 +475,13 @@ fn drift_in(doc: &Document, found: &Lookup, state: &State) -> Result<Vec<Drift>,
 /// Every key the plan can touch is looked up once, in one pass over the file, so a plan costs
 /// about lines + keys (hash lookups), not lines x keys: a snippet of thousands of keys is planned
 /// in milliseconds.
-pub fn plan(doc: Document, state: &State, change: Change, force: bool) -> Result<Plan, IniError> {
+pub fn plan(
+    doc: Document,
+    state: &State,
+    change: Change,
+    policy: Policy,
+) -> Result<Plan, IniError> {
+    let force = policy.force;
     let mut doc = doc;
     let new_keys: Vec<&str> = match &change {
         Change::Add(l) | Change::Replace(_, l) => {
@@ -511,21 +532,25 @@ pub fn plan(doc: Document, state: &State, change: Change, force: bool) -> Result
     let state_ending = keep_fresh_enable_order(&mut doc, &wanted, state_ending)?;
     let state_ending = end_every_line_but_the_last(&mut doc, state_ending);
     let state_ending = drop_added_final_ending(&mut doc, &wanted, state_ending);
-    let state = State {
+    let mut state = State {
         version: STATE_VERSION,
         serial: state.serial,
         leases,
         managed: wanted,
         added_final_ending: state_ending,
         residue: state.residue.clone(),
-        ended: Vec::new(),
         clock: state.clock.clone(),
     };
+    let mut changes = changes;
+    if policy.tidy && !state.residue.is_empty() {
+        changes.extend(tidy(&mut doc, &mut state)?);
+    }
     Ok(Plan {
         doc,
         state,
         changes,
         drift,
+        ended: Vec::new(),
     })
 }
 
@@ -1007,7 +1032,6 @@ mod one_at_a_time {
             managed: wanted,
             added_final_ending: state_ending,
             residue: state.residue.clone(),
-            ended: Vec::new(),
             clock: state.clock.clone(),
         };
         Ok(Plan {
@@ -1015,6 +1039,7 @@ mod one_at_a_time {
             state,
             changes,
             drift,
+            ended: Vec::new(),
         })
     }
 
@@ -1089,7 +1114,7 @@ mod tests {
     }
 
     fn apply(text: &[u8], state: &State, change: Change) -> (Vec<u8>, State) {
-        let p = plan(Document::parse(text), state, change, false).unwrap();
+        let p = plan(Document::parse(text), state, change, Policy::default()).unwrap();
         (p.doc.to_bytes(), p.state)
     }
 
@@ -1155,7 +1180,7 @@ mod tests {
             Document::parse(edited.as_bytes()),
             &s1,
             Change::Remove(vec!["a".into()]),
-            false,
+            Policy::default(),
         )
         .unwrap();
         assert_eq!(p.drift.len(), 1);
@@ -1168,7 +1193,7 @@ mod tests {
             Document::parse(edited.as_bytes()),
             &s1,
             Change::Remove(vec!["a".into()]),
-            true,
+            Policy::force(true),
         )
         .unwrap();
         assert_eq!(forced.doc.to_bytes(), ORIG);
@@ -1181,9 +1206,15 @@ mod tests {
         let edited = String::from_utf8(one)
             .unwrap()
             .replace("SMTPDebug=3", "SMTPDebug=0");
-        let p = plan(Document::parse(edited.as_bytes()), &s1, Change::None, false).unwrap();
+        let p = plan(
+            Document::parse(edited.as_bytes()),
+            &s1,
+            Change::None,
+            Policy::default(),
+        )
+        .unwrap();
         assert_eq!(p.state.leases[0].released, vec!["SMTPDebug".to_string()]);
-        let again = plan(p.doc.clone(), &p.state, Change::None, false).unwrap();
+        let again = plan(p.doc.clone(), &p.state, Change::None, Policy::default()).unwrap();
         assert!(again.changes.is_empty() && again.drift.is_empty());
     }
 
@@ -1192,7 +1223,12 @@ mod tests {
         let a = lease("a", 1, &[("Log_MailRouting", "40", Rule::AtLeast)]);
         let doc = Document::parse(b"[Notes]\nLog_MailRouting=20\nLog_MailRouting=30\n");
         assert!(matches!(
-            plan(doc, &State::default(), Change::Add(Box::new(a)), false),
+            plan(
+                doc,
+                &State::default(),
+                Change::Add(Box::new(a)),
+                Policy::default()
+            ),
             Err(IniError::Duplicate { .. })
         ));
     }
@@ -1312,7 +1348,7 @@ mod tests {
                     },
                     _ => Change::None,
                 };
-                match plan(doc.clone(), &state, change, false) {
+                match plan(doc.clone(), &state, change, Policy::default()) {
                     Ok(p) => {
                         prop_assert!(
                             (0..p.doc.len().saturating_sub(1)).all(|i| p.doc.line(i).ending != Ending::None),
@@ -1325,7 +1361,7 @@ mod tests {
                 }
             }
             let all = state.leases.iter().map(|l| l.id.clone()).collect();
-            let end = plan(doc, &state, Change::Remove(all), false).unwrap();
+            let end = plan(doc, &state, Change::Remove(all), Policy::default()).unwrap();
             let after = end.doc.to_bytes();
             prop_assert_eq!(String::from_utf8_lossy(&after), String::from_utf8_lossy(&text));
         }
@@ -1367,7 +1403,7 @@ mod tests {
                         continue;
                     }
                 };
-                let fast = plan(doc.clone(), &state, change.clone(), force);
+                let fast = plan(doc.clone(), &state, change.clone(), Policy::force(force));
                 // One edit at a time, a baseline without an ending restored in front of an
                 // added line joined the two; the step that mends that (5b) is shared.
                 let slow = one_at_a_time::plan(doc.clone(), &state, change, force);

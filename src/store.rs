@@ -622,7 +622,7 @@ impl Session {
     }
 
     /// Makes `after` and `state` durable, in the order that recovery relies on, and appends
-    /// `audit` to the log. `after` equal to what was read writes only the state; when neither
+    /// `ended` to the ended-lease log and `audit` to the audit log. `after` equal to what was read writes only the state; when neither
     /// changed, nothing is written. The state is stamped with the caller's clock (see
     /// [`crate::lease::effective_now`]). Afterwards the session holds the new file and state.
     pub fn commit(
@@ -631,6 +631,7 @@ impl Session {
         op: &str,
         after: &crate::ini::Shared,
         state: &State,
+        ended: &[crate::lease::Ended],
         mut audit: AuditRecord,
     ) -> Result<()> {
         let after_arc = after.clone();
@@ -694,9 +695,8 @@ impl Session {
         }
         self.bytes = after_arc;
         self.state = state.clone();
-        self.state.ended.clear();
         let logged = self
-            .append_ended(&state.ended)
+            .append_ended(ended)
             .and_then(|()| self.append_audit(&audit));
         match logged {
             Err(e) if changed => Err(unfinished(&self.target.real, "writing the audit log")(e)),

@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
         doc,
         &State::default(),
         Change::Add(Box::new(lease())),
-        false,
+        lease::Policy::default(),
     ) else {
         return;
     };
@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         on.doc,
         &on.state,
         Change::Remove(vec!["fuzz-0001".into()]),
-        false,
+        lease::Policy::default(),
     )
     .expect("revert plans");
     assert_eq!(

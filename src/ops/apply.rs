@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::{Context, refused};
+use super::Context;
 use crate::error::{Error, Result};
 use crate::lease::{self, KeyChange, Plan, Previous, State};
 use crate::live::{Detected, Mode, ModeChoice, check_sendable, commands, detect};
@@ -156,51 +156,82 @@ fn unconfirmed(
     state
 }
 
-/// Applies `plan` to the session's target. `refresh` are the console commands that make the
-/// server re-read its settings, sent after a confirmed console change.
+/// How a plan reaches the target, chosen before it is made (see [`Context::mode_for`]): the plan
+/// removes the console's empty lines only when the file itself is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// File or console.
+    pub mode: Mode,
+    /// Why.
+    pub why: ModeWhy,
+}
+
+impl Route {
+    /// The route for this target (a warning when file mode was forced on a running server).
+    pub fn choose(
+        ctx: &Context,
+        session: &Session,
+        doc: &crate::ini::Document,
+        force_file: bool,
+    ) -> Result<Route> {
+        let (mode, why) = ctx.mode_for(session, doc, force_file)?;
+        if let ModeWhy::Forced { .. } = why {
+            ctx.ui.warning(why.to_string());
+        }
+        Ok(Route { mode, why })
+    }
+
+    /// The plan policy for this route: `force` as asked, and the residue tidied in file mode.
+    pub fn policy(&self, force: bool) -> lease::Policy {
+        lease::Policy {
+            force,
+            tidy: self.mode == Mode::File,
+        }
+    }
+}
+
+/// Applies `plan` to the session's target by `route`. `refresh` are the console commands that
+/// make the server re-read its settings, sent after a confirmed console change.
 #[allow(clippy::too_many_arguments)]
 pub fn apply(
     ctx: &Context,
     session: &mut Session,
     op: &str,
     plan: &Plan,
+    route: &Route,
     mut record: AuditRecord,
     refresh: &[String],
     on_timeout: OnTimeout,
     dry_run: bool,
-    force_file: bool,
 ) -> Result<Applied> {
-    let (mode, why) = ctx.mode_for(session, &plan.doc, force_file)?;
+    let mode = route.mode;
     let mut out = Applied {
         mode,
         console_commands: Vec::new(),
         changes: plan.changes.clone(),
         after: session.bytes.clone(),
     };
-    if let ModeWhy::Forced { .. } = why {
-        ctx.ui.warning(why.to_string());
-    }
+    let state_changed = plan.state != session.state;
     if mode == Mode::File {
-        let mut state = plan.state.clone();
-        let after = if state.residue.is_empty() {
-            plan.doc.to_bytes()
-        } else {
-            let mut doc = plan.doc.clone();
-            out.changes
-                .extend(lease::tidy(&mut doc, &mut state).map_err(|e| refused(session, e))?);
-            doc.to_bytes()
-        };
-        out.after = std::sync::Arc::new(after);
-        if dry_run && (out.after != session.bytes || state != session.state) {
-            ctx.ui.would_change();
-        }
-        if !dry_run {
-            record.changes = out.changes.clone();
-            let changed = out.after != session.bytes || state != session.state;
-            session.commit(&ctx.caller, op, &out.after, &state, record)?;
+        out.after = std::sync::Arc::new(plan.doc.to_bytes());
+        let changed = out.after != session.bytes || state_changed;
+        if dry_run {
             if changed {
-                ctx.ui.file_changed();
+                ctx.ui.would_change();
             }
+            return Ok(out);
+        }
+        record.changes = out.changes.clone();
+        session.commit(
+            &ctx.caller,
+            op,
+            &out.after,
+            &plan.state,
+            &plan.ended,
+            record,
+        )?;
+        if changed {
+            ctx.ui.file_changed();
         }
         return Ok(out);
     }
@@ -210,19 +241,18 @@ pub fn apply(
     if !plan.changes.is_empty() {
         out.console_commands.extend(refresh.iter().cloned());
     }
-    ctx.ui.status(format!("console mode ({why})"));
+    ctx.ui.status(format!("console mode ({})", route.why));
     if dry_run {
         out.after = std::sync::Arc::new(plan.doc.to_bytes());
-        if !plan.changes.is_empty() || plan.state != session.state {
+        if !plan.changes.is_empty() || state_changed {
             ctx.ui.would_change();
         }
         return Ok(out);
     }
     if plan.changes.is_empty() {
         let bytes = session.bytes.clone();
-        let changed = plan.state != session.state;
-        session.commit(&ctx.caller, op, &bytes, &plan.state, record)?;
-        if changed {
+        session.commit(&ctx.caller, op, &bytes, &plan.state, &plan.ended, record)?;
+        if state_changed {
             ctx.ui.file_changed();
         }
         out.after = bytes;
@@ -308,7 +338,7 @@ pub fn apply(
     }
     let bytes = session.bytes.clone();
     out.after = bytes.clone();
-    session.commit(&ctx.caller, op, &bytes, &state, record)?;
+    session.commit(&ctx.caller, op, &bytes, &state, &plan.ended, record)?;
 
     // 5. Make the tasks re-read their settings now instead of within minutes.
     for r in refresh {

@@ -9,12 +9,15 @@ use crate::output::{JsonDiff, unified_diff};
 /// notes.ini as it would be with every lease reverted, hand changes included: the baseline file.
 pub fn baseline(session: &crate::store::Session) -> Result<Vec<u8>> {
     let all = session.state.leases.iter().map(|l| l.id.clone()).collect();
-    Ok(
-        lease::plan(session.doc(), &session.state, Change::Remove(all), true)
-            .map_err(|e| refused(session, e))?
-            .doc
-            .to_bytes(),
+    Ok(lease::plan(
+        session.doc(),
+        &session.state,
+        Change::Remove(all),
+        lease::Policy::force(true),
     )
+    .map_err(|e| refused(session, e))?
+    .doc
+    .to_bytes())
 }
 
 /// Runs `diff`.

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use super::apply::{OnTimeout, apply};
+use super::apply::{OnTimeout, Route, apply};
 use super::guards::{PreflightArgs, preflight};
 use super::{Asked, Context, Enforce, check_editable, drift_warning, refused};
 use crate::error::{Error, Result};
@@ -246,11 +246,12 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
         Some(old) => Change::Replace(old.id.clone(), Box::new(lease.clone())),
         None => Change::Add(Box::new(lease.clone())),
     };
-    let mut plan =
-        lease::plan(doc, &session.state, change, false).map_err(|e| refused(session, e))?;
+    let route = Route::choose(ctx, session, &doc, opts.force)?;
+    let mut plan = lease::plan(doc, &session.state, change, route.policy(false))
+        .map_err(|e| refused(session, e))?;
     if let Some(old) = &renewed {
         lease::record_ended(
-            &mut plan.state,
+            &mut plan,
             std::slice::from_ref(old),
             now,
             &format!(
@@ -329,11 +330,11 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
         session,
         "enable",
         &plan,
+        &route,
         record,
         &lease.refresh,
         OnTimeout::KeepNew,
         opts.dry_run,
-        opts.force,
     )?;
     if !opts.dry_run {
         ctx.register(session);

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::SignedDuration;
 
-use super::apply::{OnTimeout, apply};
+use super::apply::{OnTimeout, Route, apply};
 use super::{Context, Enforce, Opened, check_editable, drift_warning, guards, refused};
 use crate::error::Result;
 use crate::lease::{self, Change, Lease};
@@ -76,11 +76,17 @@ pub fn enforce(ctx: &Context, opened: &mut Opened, enforce: Enforce) -> Result<(
         .collect();
     let doc = session.doc();
     check_editable(&doc, session)?;
-    let mut plan = lease::plan(doc, &state, Change::Remove(ids.clone()), false)
-        .map_err(|e| refused(session, e))?;
+    let route = Route::choose(ctx, session, &doc, false)?;
+    let mut plan = lease::plan(
+        doc,
+        &state,
+        Change::Remove(ids.clone()),
+        route.policy(false),
+    )
+    .map_err(|e| refused(session, e))?;
     for l in &ended {
         let reason = why[l.id.as_str()].to_string();
-        lease::record_ended(&mut plan.state, std::slice::from_ref(l), now, &reason);
+        lease::record_ended(&mut plan, std::slice::from_ref(l), now, &reason);
     }
     let before = session.bytes.clone();
     let name = session.target.ini.display().to_string();
@@ -96,11 +102,11 @@ pub fn enforce(ctx: &Context, opened: &mut Opened, enforce: Enforce) -> Result<(
         session,
         "expire",
         &plan,
+        &route,
         record,
         &refresh,
         OnTimeout::KeepOld,
         dry_run,
-        false,
     )?;
     // Said only once the revert has happened: a failure (a read-only command turns it into a
     // warning) must not leave a note that claims otherwise.

@@ -96,7 +96,7 @@ pub fn extend(ctx: &Context, opts: &Options<'_>) -> Result<Extend> {
     ));
     let record = ctx.audit(vec![lease.id.clone()], Vec::new(), Vec::new(), reason);
     let bytes = session.bytes.clone();
-    session.commit(&ctx.caller, "extend", &bytes, &new_state, record)?;
+    session.commit(&ctx.caller, "extend", &bytes, &new_state, &[], record)?;
     ctx.ui.file_changed();
     let msg = format!(
         "extended lease {} (was until {})",

@@ -1,6 +1,6 @@
 //! `revert`: put back what was there before, for some leases or all.
 
-use super::apply::{OnTimeout, apply};
+use super::apply::{OnTimeout, Route, apply};
 use super::select::{self, Which};
 use super::{Context, Enforce, check_editable, drift_warning, refused};
 use crate::error::Result;
@@ -74,10 +74,16 @@ pub fn revert(ctx: &Context, opts: &Options<'_>) -> Result<Revert> {
 
     let doc = session.doc();
     check_editable(&doc, session)?;
-    let mut plan = lease::plan(doc, &session.state, Change::Remove(ids.clone()), opts.force)
-        .map_err(|e| refused(session, e))?;
+    let route = Route::choose(ctx, session, &doc, opts.force)?;
+    let mut plan = lease::plan(
+        doc,
+        &session.state,
+        Change::Remove(ids.clone()),
+        route.policy(opts.force),
+    )
+    .map_err(|e| refused(session, e))?;
     lease::record_ended(
-        &mut plan.state,
+        &mut plan,
         &chosen,
         now,
         &format!("reverted by {}@{}", ctx.caller.user, ctx.caller.host),
@@ -93,11 +99,11 @@ pub fn revert(ctx: &Context, opts: &Options<'_>) -> Result<Revert> {
         session,
         "revert",
         &plan,
+        &route,
         record,
         &refresh,
         OnTimeout::KeepOld,
         opts.dry_run,
-        opts.force,
     )?;
     if !opts.dry_run {
         ctx.register(session);

@@ -1,7 +1,7 @@
 //! `tidy`: remove the empty `KEY=` lines that `set config KEY=` left when live mode reverted a key
 //! that was absent before (server down, file mode).
 
-use super::apply::{OnTimeout, apply};
+use super::apply::{OnTimeout, Route, apply};
 use super::{Context, Enforce, check_editable, refused};
 use crate::error::{Error, Result};
 use crate::lease::{self, Change};
@@ -23,18 +23,20 @@ pub fn tidy(ctx: &Context, opts: Options) -> Result<Tidy> {
     let mut opened = ctx.open(Enforce::unless(opts.dry_run))?;
     let session = &mut opened.session;
     let doc = session.doc();
-    if let (Mode::Console, why) = ctx.mode_for(session, &doc, opts.force)? {
+    let route = Route::choose(ctx, session, &doc, opts.force)?;
+    if route.mode == Mode::Console {
         return Err(Error::Unsafe {
             msg: format!(
-                "tidy edits notes.ini directly, and the file belongs to a running server ({why})"
+                "tidy edits notes.ini directly, and the file belongs to a running server ({})",
+                route.why
             ),
             help: "run it while the server is down (or use --mode file --force if you know it is not running)".into(),
         });
     }
     check_editable(&doc, session)?;
     let residue = session.state.residue.clone();
-    let plan =
-        lease::plan(doc, &session.state, Change::None, false).map_err(|e| refused(session, e))?;
+    let plan = lease::plan(doc, &session.state, Change::None, route.policy(false))
+        .map_err(|e| refused(session, e))?;
     let before = session.bytes.clone();
     let record = ctx.audit(
         Vec::new(),
@@ -47,11 +49,11 @@ pub fn tidy(ctx: &Context, opts: Options) -> Result<Tidy> {
         session,
         "tidy",
         &plan,
+        &route,
         record,
         &[],
         OnTimeout::KeepOld,
         opts.dry_run,
-        opts.force,
     )?;
     let name = session.target.ini.display().to_string();
     let diff = unified_diff(&before, &applied.after, &name);
