@@ -201,12 +201,22 @@ pub struct Profile {
     /// When to use it.
     pub scenario: String,
     /// `--for` when none is given.
-    pub default_duration: String,
+    #[serde(deserialize_with = "default_duration")]
+    #[schemars(with = "String")]
+    pub default_duration: Duration,
     /// The longest `--for` allowed.
-    pub max_duration: String,
-    /// How much the files its settings write may grow before the lease ends early [default 1GiB].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_growth: Option<String>,
+    #[serde(deserialize_with = "max_duration")]
+    #[schemars(with = "String")]
+    pub max_duration: Duration,
+    /// How much the files its settings write may grow before the lease ends early, in bytes
+    /// (written `500MiB`) [default 1GiB].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "max_growth"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub max_growth: Option<Size>,
     /// Console commands that make the server re-read these settings (used by live mode).
     #[serde(default)]
     pub refresh: Vec<String>,
@@ -216,6 +226,113 @@ pub struct Profile {
     /// Settings.
     #[serde(rename = "setting")]
     pub settings: Vec<SettingSpec>,
+}
+
+/// A duration in a profile (`2h`, `90m`, `1h30m`), parsed once when the profile is read, so a bad
+/// one is an error at its line and column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Duration(pub SignedDuration);
+
+/// Reads a string field with `parse`, naming the field in the error.
+fn field<'de, D: serde::Deserializer<'de>, T>(
+    d: D,
+    name: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, String>,
+) -> std::result::Result<T, D::Error> {
+    let text = String::deserialize(d)?;
+    parse(&text).map_err(|e| serde::de::Error::custom(format!("{name}: {e}")))
+}
+
+fn default_duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Duration, D::Error> {
+    field(d, "default-duration", |s| parse_duration(s).map(Duration))
+}
+
+fn max_duration<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
+    field(d, "max-duration", |s| parse_duration(s).map(Duration))
+}
+
+fn max_growth<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Size>, D::Error> {
+    field(d, "max-growth", |s| {
+        crate::guard::parse_size(s).map(|b| Some(Size(b)))
+    })
+}
+
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&format_duration(self.0))
+    }
+}
+
+impl std::fmt::Display for Duration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_duration(self.0))
+    }
+}
+
+/// A size in a profile (`500MiB`, `1GiB`), parsed once when the profile is read; bytes in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl Serialize for Size {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
+/// Where in a profile file a problem is, for its line and column (see [`locate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum At {
+    /// `name`.
+    Name,
+    /// `default-duration`.
+    DefaultDuration,
+    /// The settings as a whole.
+    Settings,
+    /// The key of the setting with this index.
+    Key(usize),
+    /// The value of the setting with this index.
+    Value(usize),
+}
+
+/// The positions of a profile's fields, read only when a check fails: a second, lenient parse
+/// of the same text that keeps spans (the profile type itself stays free of them).
+#[derive(Deserialize)]
+struct Spans {
+    name: Option<toml::Spanned<toml::Value>>,
+    #[serde(rename = "default-duration")]
+    default_duration: Option<toml::Spanned<toml::Value>>,
+    #[serde(default)]
+    setting: Vec<toml::Spanned<SettingSpans>>,
+}
+
+#[derive(Deserialize)]
+struct SettingSpans {
+    key: Option<toml::Spanned<toml::Value>>,
+    value: Option<toml::Spanned<toml::Value>>,
+}
+
+/// The 1-based line and column of `at` in `text` (1:1 when it cannot be found).
+fn locate(text: &str, at: At) -> (usize, usize) {
+    let Ok(spans) = toml::from_str::<Spans>(text) else {
+        return (1, 1);
+    };
+    let setting = |i: usize| spans.setting.get(i).map(toml::Spanned::get_ref);
+    let span = match at {
+        At::Name => spans.name.map(|s| s.span()),
+        At::DefaultDuration => spans.default_duration.map(|s| s.span()),
+        At::Settings => spans.setting.first().map(toml::Spanned::span),
+        At::Key(i) => setting(i)
+            .and_then(|s| s.key.as_ref())
+            .map(toml::Spanned::span),
+        At::Value(i) => setting(i)
+            .and_then(|s| s.value.as_ref())
+            .map(toml::Spanned::span),
+    };
+    span.map_or((1, 1), |s| line_col(text, s.start))
 }
 
 /// A setting ready to apply: rendered, validated.
@@ -229,15 +346,29 @@ pub struct Setting {
     pub rule: Rule,
 }
 
-/// A resolved setting with what an admin should be told about it.
+/// A profile resolved for one enable: its settings with what an admin should be told about them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
     /// The settings, in profile order.
-    pub settings: Vec<Setting>,
+    pub settings: Vec<ResolvedSetting>,
     /// Warnings of the settings that apply.
     pub warnings: Vec<String>,
-    /// Output, volume and content capture of each setting, in the same order.
-    pub info: Vec<SettingInfo>,
+}
+
+/// One setting of a [`Resolved`] profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedSetting {
+    /// The setting.
+    pub setting: Setting,
+    /// Its output, volume and content capture.
+    pub info: SettingInfo,
+}
+
+impl Resolved {
+    /// The settings alone, as a lease records them.
+    pub fn settings(&self) -> Vec<Setting> {
+        self.settings.iter().map(|r| r.setting.clone()).collect()
+    }
 }
 
 /// What a resolved setting writes, where, how much, and whether it captures message contents.
@@ -480,13 +611,13 @@ impl Profile {
                 msg: e.message().to_string(),
             }
         })?;
-        profile.validate().map_err(|msg| {
-            let (line, column) = text.find(&msg.1).map_or((1, 1), |at| line_col(text, at));
+        profile.validate().map_err(|(msg, at)| {
+            let (line, column) = locate(text, at);
             Error::ProfileSyntax {
                 path: path.to_path_buf(),
                 line,
                 column,
-                msg: msg.0,
+                msg,
             }
         })?;
         Ok(profile)
@@ -560,8 +691,8 @@ impl Profile {
             name,
             summary: format!("settings from {}", path.display()),
             scenario: "ad-hoc settings sent by support".into(),
-            default_duration: "2h".into(),
-            max_duration: "24h".into(),
+            default_duration: Duration(SignedDuration::from_hours(2)),
+            max_duration: Duration(SignedDuration::from_hours(24)),
             max_growth: None,
             refresh: Vec::new(),
             params: Vec::new(),
@@ -578,8 +709,8 @@ impl Profile {
         Ok(profile)
     }
 
-    /// Checks what serde cannot. On error: the message and a snippet to locate it in the text.
-    fn validate(&self) -> std::result::Result<(), (String, String)> {
+    /// Checks what serde cannot. On error: the message and where it is.
+    fn validate(&self) -> std::result::Result<(), (String, At)> {
         let name_ok = !self.name.is_empty()
             && self
                 .name
@@ -591,46 +722,35 @@ impl Profile {
                     "profile name {:?} must be letters, digits, '-' or '_'",
                     self.name
                 ),
-                self.name.clone(),
+                At::Name,
             ));
         }
-        let default = parse_duration(&self.default_duration).map_err(|e| {
-            (
-                format!("default-duration: {e}"),
-                self.default_duration.clone(),
-            )
-        })?;
-        let max = parse_duration(&self.max_duration)
-            .map_err(|e| (format!("max-duration: {e}"), self.max_duration.clone()))?;
-        if let Some(g) = &self.max_growth {
-            crate::guard::parse_size(g).map_err(|e| (format!("max-growth: {e}"), g.clone()))?;
-        }
-        if default > max {
+        if self.default_duration.0 > self.max_duration.0 {
             return Err((
                 "default-duration is longer than max-duration".into(),
-                self.default_duration.clone(),
+                At::DefaultDuration,
             ));
         }
         if self.settings.is_empty() {
             return Err((
                 "a profile needs at least one [[setting]]".into(),
-                self.name.clone(),
+                At::Settings,
             ));
         }
         let mut seen = std::collections::HashSet::new();
-        for s in &self.settings {
-            validate_key(&s.key).map_err(|e| (e.to_string(), s.key.clone()))?;
+        for (i, s) in self.settings.iter().enumerate() {
+            validate_key(&s.key).map_err(|e| (e.to_string(), At::Key(i)))?;
             if !seen.insert(s.key.to_ascii_lowercase()) {
-                return Err((format!("{} appears twice", s.key), s.key.clone()));
+                return Err((format!("{} appears twice", s.key), At::Key(i)));
             }
-            for tok in tokens(&s.value).map_err(|e| (e, s.value.clone()))? {
+            for tok in tokens(&s.value).map_err(|e| (e, At::Value(i)))? {
                 let Tok::Var(name) = tok else { continue };
                 let known = matches!(name, "data_dir" | "profile")
                     || self.params.iter().any(|p| p.name == name);
                 if !known {
                     return Err((
                         format!("{}: value uses {{{name}}}, which is not a parameter", s.key),
-                        s.value.clone(),
+                        At::Value(i),
                     ));
                 }
             }
@@ -645,7 +765,7 @@ impl Profile {
                         s.rule.name(),
                         s.value
                     ),
-                    s.value.clone(),
+                    At::Value(i),
                 ));
             }
         }
@@ -654,20 +774,17 @@ impl Profile {
 
     /// The profile's default duration.
     pub fn default_duration(&self) -> SignedDuration {
-        parse_duration(&self.default_duration).unwrap_or(SignedDuration::from_hours(2))
+        self.default_duration.0
     }
 
     /// The growth cap: the profile's `max-growth`, else 1 GiB.
     pub fn max_growth(&self) -> u64 {
-        self.max_growth
-            .as_deref()
-            .and_then(|g| crate::guard::parse_size(g).ok())
-            .unwrap_or(1 << 30)
+        self.max_growth.map_or(1 << 30, |g| g.0)
     }
 
     /// The profile's maximum duration.
     pub fn max_duration(&self) -> SignedDuration {
-        parse_duration(&self.max_duration).unwrap_or(SignedDuration::from_hours(24))
+        self.max_duration.0
     }
 
     /// Renders the settings for `params` and `overrides` (`--set`), validating everything.
@@ -756,21 +873,18 @@ impl Profile {
             .rev()
             .map(|spec| (spec.key.to_ascii_lowercase(), spec))
             .collect();
-        let info = settings
-            .iter()
-            .map(|s| {
-                setting_info(
+        let settings = settings
+            .into_iter()
+            .map(|s| ResolvedSetting {
+                info: setting_info(
                     specs.get(&s.key.to_ascii_lowercase()).copied(),
                     &s.key,
                     &s.value,
-                )
+                ),
+                setting: s,
             })
             .collect();
-        Ok(Resolved {
-            settings,
-            warnings,
-            info,
-        })
+        Ok(Resolved { settings, warnings })
     }
 }
 
@@ -1192,8 +1306,9 @@ mod tests {
         let r = p.resolve(&BTreeMap::new(), &[], &ctx(data_dir)).unwrap();
         r.settings
             .into_iter()
-            .find(|s| s.key == "debug_outfile")
+            .find(|s| s.setting.key == "debug_outfile")
             .unwrap()
+            .setting
             .value
     }
 
@@ -1225,7 +1340,7 @@ mod tests {
                 .unwrap()
                 .settings
                 .into_iter()
-                .map(|s| s.key)
+                .map(|s| s.setting.key)
                 .collect()
         };
         assert_eq!(
@@ -1243,13 +1358,13 @@ mod tests {
     fn optional_param_setting_is_left_out_unless_given() {
         let p = Catalog::default().find("tcp-resolver").unwrap().profile;
         let none = p.resolve(&BTreeMap::new(), &[], &ctx("/d")).unwrap();
-        assert!(!none.settings.iter().any(|s| s.key == "DNSServer"));
+        assert!(!none.settings.iter().any(|s| s.setting.key == "DNSServer"));
         let params = BTreeMap::from([("dns-server".to_string(), "192.0.2.53".to_string())]);
         let some = p.resolve(&params, &[], &ctx("/d")).unwrap();
         assert!(
             some.settings
                 .iter()
-                .any(|s| s.key == "DNSServer" && s.value == "192.0.2.53")
+                .any(|s| s.setting.key == "DNSServer" && s.setting.value == "192.0.2.53")
         );
         assert!(some.warnings.iter().any(|w| w.contains("DNSServer")));
         let bad = BTreeMap::from([("dns-server".to_string(), "999.1.1.1".to_string())]);
@@ -1270,12 +1385,51 @@ mod tests {
         assert!(p.resolve(&BTreeMap::new(), &key, &ctx("/d")).is_err());
         let ok = [("log_mailrouting".to_string(), "30".to_string())];
         let r = p.resolve(&BTreeMap::new(), &ok, &ctx("/d")).unwrap();
-        let s = r
+        let s = &r
             .settings
             .iter()
-            .find(|s| s.key == "Log_MailRouting")
-            .unwrap();
+            .find(|s| s.setting.key == "Log_MailRouting")
+            .unwrap()
+            .setting;
         assert_eq!((s.value.as_str(), s.rule), ("30", Rule::Set));
+    }
+
+    #[test]
+    fn an_error_points_at_the_line_it_is_on_not_at_the_first_of_the_same_text() {
+        let head = "name = \"x\"\nsummary = \"s\"\nscenario = \"s\"\n";
+        let setting = |key: &str| {
+            format!(
+                "[[setting]]\nkey = \"{key}\"\nvalue = \"1\"\nrule = \"set\"\nnote = \"n\"\nsource = \"s\"\n"
+            )
+        };
+        // The duplicate is on line 18, not where the key first appears (line 7).
+        let text = format!(
+            "{head}default-duration = \"1h\"\nmax-duration = \"2h\"\n{}{}",
+            setting("DebugRouter"),
+            setting("DebugRouter")
+        );
+        let at = |text: &str| match Profile::parse(text, Path::new("x.toml")).unwrap_err() {
+            Error::ProfileSyntax {
+                line, column, msg, ..
+            } => (line, column, msg),
+            e => panic!("{e:?}"),
+        };
+        let (line, column, msg) = at(&text);
+        assert_eq!((line, column), (13, 7), "{msg}");
+        assert!(msg.contains("appears twice"), "{msg}");
+        // A bad duration is refused where it is written, once, when the profile is read.
+        let text = format!(
+            "{head}default-duration = \"2h\"\nmax-duration = \"soon\"\n{}",
+            setting("DebugRouter")
+        );
+        let (line, column, msg) = at(&text);
+        assert_eq!((line, column), (5, 16), "{msg}");
+        // default-duration longer than max-duration points at default-duration.
+        let text = format!(
+            "{head}max-duration = \"1h\"\ndefault-duration = \"2h\"\n{}",
+            setting("DebugRouter")
+        );
+        assert_eq!(at(&text).0, 5);
     }
 
     #[test]

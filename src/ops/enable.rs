@@ -109,7 +109,7 @@ fn check(ctx: &Context, profile: &Profile, opts: &Options) -> Result<Checked> {
 
 /// Refuses a key that defines the server rather than debugs it, unless `--allow-key` names it.
 fn check_server_keys(resolved: &Resolved, opts: &Options) -> Result<()> {
-    let Some(s) = resolved.settings.iter().find(|s| {
+    let Some(s) = resolved.settings.iter().map(|r| &r.setting).find(|s| {
         crate::profile::is_server_key(&s.key)
             && !opts
                 .allow_keys
@@ -135,9 +135,8 @@ fn capturing(resolved: &Resolved) -> Vec<String> {
     resolved
         .settings
         .iter()
-        .zip(&resolved.info)
-        .filter(|(_, i)| i.captures)
-        .map(|(s, _)| format!("{}={}", s.key, s.value))
+        .filter(|r| r.info.captures)
+        .map(|r| format!("{}={}", r.setting.key, r.setting.value))
         .collect()
 }
 
@@ -160,7 +159,7 @@ fn resolve_for(
         && resolved
             .settings
             .iter()
-            .any(|s| s.key.eq_ignore_ascii_case("debug_outfile"))
+            .any(|r| r.setting.key.eq_ignore_ascii_case("debug_outfile"))
     {
         render.captured = true;
         resolved = profile.resolve(&opts.params, &opts.overrides, &render)?;
@@ -182,7 +181,7 @@ fn same_request(
         .state
         .leases
         .iter()
-        .find(|l| l.same_request(&profile.name, &resolved.settings))
+        .find(|l| l.same_request(&profile.name, &resolved.settings()))
         .cloned()
     else {
         return Ok(None);
@@ -260,15 +259,9 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
             ),
         );
     }
-    let pairs: Vec<(String, String)> = resolved
-        .settings
-        .iter()
-        .map(|s| (s.key.clone(), s.value.clone()))
-        .collect();
     let pf = preflight(
         ctx,
-        &pairs,
-        &resolved.info,
+        &resolved.settings,
         &plan.doc,
         &render.data_dir,
         &PreflightArgs {
@@ -454,7 +447,7 @@ fn new_lease(
             "{}\n{}\n{:?}",
             session.target.real.display(),
             session.state.serial,
-            resolved.settings
+            resolved.settings()
         ),
         &session.state.leases,
     );
@@ -474,13 +467,13 @@ fn new_lease(
         refresh: resolved
             .settings
             .iter()
-            .any(|s| s.key.eq_ignore_ascii_case("Console_Log_Enabled"))
+            .any(|r| r.setting.key.eq_ignore_ascii_case("Console_Log_Enabled"))
             .then(|| "start consolelog".to_string())
             .into_iter()
             .chain(profile.refresh.iter().cloned())
             .collect(),
         content_capture: !checked.capturing.is_empty(),
-        ..Lease::new(&id, &profile.name, resolved.settings.clone(), now, expires)
+        ..Lease::new(&id, &profile.name, resolved.settings(), now, expires)
     })
 }
 

@@ -10,7 +10,7 @@ use crate::atomic::Perms;
 use crate::error::{Error, Result};
 use crate::guard::{self, Guard, Output, Sample, Volume, Watched, format_size};
 use crate::ini::Document;
-use crate::profile::SettingInfo;
+use crate::profile::{ResolvedSetting, Setting};
 
 /// The files the given outputs write to, once each: `(output, path)`.
 ///
@@ -165,21 +165,24 @@ pub struct PreflightArgs {
 /// space, and builds the guard.
 pub fn preflight(
     ctx: &Context,
-    settings: &[(String, String)],
-    info: &[SettingInfo],
+    settings: &[ResolvedSetting],
     doc_after: &Document,
     data_dir: &str,
     args: &PreflightArgs,
     now: Timestamp,
 ) -> Result<Preflight> {
-    let outputs: Vec<Output> = info.iter().map(|i| i.output).collect();
+    let outputs: Vec<Output> = settings.iter().map(|r| r.info.output).collect();
     let watched = files(&outputs, doc_after, data_dir, &ctx.temp_dir);
     let mut pf = Preflight {
         guard: None,
         create: Vec::new(),
     };
 
-    for ((key, value), i) in settings.iter().zip(info) {
+    for ResolvedSetting {
+        setting: Setting { key, value, .. },
+        info: i,
+    } in settings
+    {
         if i.volume != Volume::Low {
             ctx.ui.warning(format!(
                 "{key}={value} is {} volume ({}); it writes to {}",
@@ -193,9 +196,8 @@ pub fn preflight(
     // sets DebugRouter alone, say).
     let to_console: Vec<&str> = settings
         .iter()
-        .zip(info)
-        .filter(|(_, i)| i.output == Output::DebugOutfile)
-        .map(|((k, _), _)| k.as_str())
+        .filter(|r| r.info.output == Output::DebugOutfile)
+        .map(|r| r.setting.key.as_str())
         .collect();
     let console_log_on = doc_after
         .get("Console_Log_Enabled")
@@ -327,7 +329,11 @@ pub fn preflight(
         args.min_free
     ));
     if let Some(rate) = args.mail_rate {
-        let per_hour = guard::estimate_per_hour(settings, rate);
+        let pairs: Vec<(String, String)> = settings
+            .iter()
+            .map(|r| (r.setting.key.clone(), r.setting.value.clone()))
+            .collect();
+        let per_hour = guard::estimate_per_hour(&pairs, rate);
         let hours = args.duration.as_secs_f64() / 3600.0;
         ctx.ui.status(format!(
             "estimate, not a measurement (bytes per message of each verbose setting x {rate} messages/h): about {} an hour, {} over the lease",

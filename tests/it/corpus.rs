@@ -31,7 +31,7 @@ fn settings(profile: &str, original: &[u8], ini: &std::path::Path) -> Vec<(Strin
         .unwrap()
         .settings
         .into_iter()
-        .map(|s| (s.key, s.value, s.rule))
+        .map(|s| (s.setting.key, s.setting.value, s.setting.rule))
         .collect()
 }
 
