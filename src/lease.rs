@@ -199,7 +199,7 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_final_ending: Option<Bytes>,
     /// Keys a console `set config KEY=` left as an empty `KEY=` line, to remove when the server is
-    /// down ([`tidy`]).
+    /// down (see [`Policy::tidy`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub residue: Vec<String>,
     /// The latest time dbgini has acted at for this target, so a clock that jumps backwards

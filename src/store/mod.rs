@@ -7,29 +7,39 @@
 //! |---|---|
 //! | `lock` | held exclusively while a command works on the target; says who holds it |
 //! | `state.toml` | active leases and managed keys ([`crate::lease::State`]) |
-//! | `pending` | the intent record: written (in place, checksummed) before notes.ini changes, emptied after: what recovery needs |
+//! | `pending.0`, `pending.1` | the intent records (`journal.rs`, [`resolve`]): written (in place, checksummed) before notes.ini changes, in turn: what recovery needs |
 //! | `backups/` | the last [`BACKUPS_KEPT`] versions of notes.ini before dbgini changed it |
-//! | `audit.jsonl` | one JSON line per write |
+//! | `audit.jsonl`, `ended.jsonl` | one JSON line per write, per ended lease (`logs.rs`) |
 //!
 //! A write ([`Session::commit`]) goes: pending record (durable) -> backup -> check the file did not
-//! change since it was read -> atomic replace -> state -> empty the pending record. Whatever point a crash
+//! change since it was read -> atomic replace -> state (which marks the record as done) -> logs. Whatever point a crash
 //! stops it at, the next [`Session::open`] finds notes.ini either whole-old or whole-new and makes
 //! the state agree (see [`Recovery`]).
 
 use std::fs::File;
-use std::io::{Read, Seek, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::Digest;
+
+mod journal;
+mod lock;
+mod logs;
+
+pub use journal::{Hashes, Step, has_pending, resolve};
+pub use logs::{AuditRecord, read_audit, read_ended};
+
+use journal::{Framed, Pending, clear_pending, pending_name, read_pending};
+use lock::lock;
 
 use crate::atomic::{self, Perms};
 use crate::error::{Error, Result};
 use crate::ini::Document;
-use crate::lease::{Clock, Drift, KeyChange, STATE_VERSION, State, anchor};
+use crate::lease::{Clock, STATE_VERSION, State, anchor};
 use crate::safe::{Dir, Open};
 
 /// How many backups of notes.ini are kept.
@@ -66,16 +76,6 @@ const AUDIT: &str = "audit.jsonl";
 const ENDED: &str = "ended.jsonl";
 /// The backups of notes.ini.
 const BACKUPS: &str = "backups";
-
-/// `pending.0` and `pending.1`: the intent records, each overwritten in place, the one for the
-/// state with serial `n` in `pending.{n % 2}` (see [`Session::commit`]).
-fn pending_name(serial: u64) -> &'static str {
-    if serial.is_multiple_of(2) {
-        "pending.0"
-    } else {
-        "pending.1"
-    }
-}
 
 impl Target {
     /// Resolves the real file and the state directory.
@@ -317,47 +317,6 @@ impl Recovery {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Pending {
-    op: String,
-    started: Timestamp,
-    before_sha256: String,
-    after_sha256: String,
-    state: State,
-}
-
-/// One line of the audit log.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct AuditRecord {
-    /// When.
-    #[schemars(with = "String")]
-    pub time: Timestamp,
-    /// Who.
-    pub user: String,
-    /// Where.
-    pub host: String,
-    /// The command line.
-    pub command: String,
-    /// The lease ids the operation created or ended.
-    pub leases: Vec<String>,
-    /// Key changes in notes.ini.
-    pub changes: Vec<KeyChange>,
-    /// Hand changes found.
-    #[serde(default)]
-    pub drift: Vec<Drift>,
-    /// `--reason`.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// The lease captures message contents (consented).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub content_capture: bool,
-    /// Hash of notes.ini before.
-    pub before_sha256: String,
-    /// Hash of notes.ini after.
-    pub after_sha256: String,
-}
-
 /// A target opened for work: locked (when it has state), recovered, read.
 ///
 /// The lock is held until the session is dropped.
@@ -539,10 +498,9 @@ impl Session {
         }
     }
 
-    /// Resolves the pending records newer than the committed state, newest first: notes.ini
-    /// as the record meant to leave it finishes the operation (the record's state is written);
-    /// notes.ini as it was before drops the record and looks at the older one; anything else
-    /// stops with [`Error::Interrupted`]. Torn and dropped records are emptied.
+    /// Resolves the pending records newer than the committed state, newest first, as
+    /// [`journal::resolve`] decides: a finished record's state is written, a discarded record
+    /// is emptied, a stop is [`Error::Interrupted`]. Torn records are emptied.
     fn recover(&self, committed: u64) -> Result<Vec<Recovery>> {
         let dir = self.state_dir()?;
         let mut done = Vec::new();
@@ -566,41 +524,34 @@ impl Session {
         self.remove_stale_temp_files(true);
         records.sort_by_key(|(_, p)| std::cmp::Reverse(p.state.serial));
         let now = sha256(&read_ini(&self.data, &self.target)?);
-        for (name, pending) in records {
-            if now == pending.after_sha256 {
-                self.write_state(&pending.state)?;
-                done.push(Recovery::Finished(pending.op));
-                break;
-            } else if now == pending.before_sha256 {
-                clear_pending(dir, name)?;
-                done.push(Recovery::Discarded(pending.op));
-            } else {
-                return Err(Error::Interrupted {
-                    op: pending.op,
-                    path: self.target.real.clone(),
-                    pending: dir.join(name),
-                    backup: newest_backup(dir),
-                });
+        let hashes: Vec<journal::Hashes> = records
+            .iter()
+            .map(|(_, p)| journal::Hashes {
+                before: &p.before_sha256,
+                after: &p.after_sha256,
+            })
+            .collect();
+        for step in journal::resolve(&hashes, &now) {
+            match step {
+                journal::Step::Finish(i) => {
+                    self.write_state(&records[i].1.state)?;
+                    done.push(Recovery::Finished(records[i].1.op.clone()));
+                }
+                journal::Step::Discard(i) => {
+                    clear_pending(dir, records[i].0)?;
+                    done.push(Recovery::Discarded(records[i].1.op.clone()));
+                }
+                journal::Step::Stop(i) => {
+                    return Err(Error::Interrupted {
+                        op: records[i].1.op.clone(),
+                        path: self.target.real.clone(),
+                        pending: dir.join(records[i].0),
+                        backup: newest_backup(dir),
+                    });
+                }
             }
         }
         Ok(done)
-    }
-
-    /// Writes the pending record in place and makes it durable: one `fdatasync`, and a directory
-    /// sync only the first time the file is created (no temp file, no rename). A crash while
-    /// writing leaves a record whose checksum fails: it predates any change to notes.ini.
-    fn write_pending(&self, name: &str, serial: u64, body: &str) -> Result<()> {
-        let record = format!(
-            "{PENDING_MAGIC} {serial} {} {}\n{body}",
-            body.len(),
-            sha256(body.as_bytes())
-        );
-        let dir = self.state_dir()?;
-        if dir.overwrite(name, record.as_bytes(), true)? {
-            dir.sync()
-                .map_err(|e| Error::io("write", dir.join(name), e))?;
-        }
-        Ok(())
     }
 
     fn write_state(&self, state: &State) -> Result<()> {
@@ -732,104 +683,6 @@ impl Session {
         }
         Ok(())
     }
-
-    /// Appends a record to the audit log (`commit` does this for writes).
-    pub fn append_audit(&self, record: &AuditRecord) -> Result<()> {
-        let mut line = serde_json::to_string(record).map_err(|e| Error::BadState {
-            path: self.target.path(AUDIT),
-            msg: e.to_string(),
-        })?;
-        line.push('\n');
-        self.append_line(AUDIT, &line)
-    }
-
-    fn append_ended(&self, ended: &[crate::lease::Ended]) -> Result<()> {
-        if ended.is_empty() {
-            return Ok(());
-        }
-        let mut text = String::new();
-        for e in ended {
-            text.push_str(&serde_json::to_string(e).map_err(|err| Error::BadState {
-                path: self.target.path(ENDED),
-                msg: err.to_string(),
-            })?);
-            text.push('\n');
-        }
-        let dir = self.state_dir()?;
-        // History, bounded: past 1 MiB the log keeps only what `status` and `bundle` show.
-        let big = dir
-            .open_file(ENDED, Open::Read)?
-            .is_some_and(|(f, _)| f.metadata().is_ok_and(|m| m.len() > 1 << 20));
-        if big {
-            let mut kept = String::new();
-            for e in read_ended_in(dir) {
-                kept.push_str(&serde_json::to_string(&e).unwrap_or_default());
-                kept.push('\n');
-            }
-            kept.push_str(&text);
-            return dir.replace(ENDED, kept.as_bytes(), self.target.perms.private(), false);
-        }
-        self.append_line(ENDED, &text)
-    }
-
-    /// Appends to a log in the state directory, created with the state's permissions.
-    fn append_line(&self, name: &str, line: &str) -> Result<()> {
-        let dir = self.state_dir()?;
-        crate::crash::fail(name).map_err(|e| Error::io("append to", dir.join(name), e))?;
-        let (mut f, _) = dir.open_file(name, Open::Append)?.ok_or_else(|| {
-            Error::io("open", dir.join(name), std::io::ErrorKind::NotFound.into())
-        })?;
-        // No fsync: a power cut may lose the newest line of the log, never the state.
-        f.write_all(line.as_bytes())
-            .map_err(|e| Error::io("append to", dir.join(name), e))
-    }
-}
-
-/// The leases that ended most recently, oldest first (at most [`crate::lease::ENDED_KEPT`]).
-/// Unreadable lines (a log cut short by a crash) are skipped: this is history, not state.
-pub fn read_ended(target: &Target) -> Result<Vec<crate::lease::Ended>> {
-    Ok(match target.state()? {
-        Some(dir) => {
-            // A planted file is refused like anywhere else in the state; what is merely
-            // unreadable is history and is skipped.
-            dir.open_file(ENDED, Open::Read)?;
-            read_ended_in(&dir)
-        }
-        None => Vec::new(),
-    })
-}
-
-fn read_ended_in(dir: &Dir) -> Vec<crate::lease::Ended> {
-    let Ok(Some(bytes)) = dir.read(ENDED) else {
-        return Vec::new();
-    };
-    let all: Vec<crate::lease::Ended> = String::from_utf8_lossy(&bytes)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    all[all.len().saturating_sub(crate::lease::ENDED_KEPT)..].to_vec()
-}
-
-/// Reads the audit log, oldest first.
-pub fn read_audit(target: &Target) -> Result<Vec<AuditRecord>> {
-    let Some(dir) = target.state()? else {
-        return Ok(Vec::new());
-    };
-    let Some(bytes) = dir.read(AUDIT)? else {
-        return Ok(Vec::new());
-    };
-    let path = dir.join(AUDIT);
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| Error::BadState {
-                path: path.clone(),
-                msg: format!("line {}: {e}", i + 1),
-            })
-        })
-        .collect()
 }
 
 fn newest_backup(dir: &Dir) -> Option<PathBuf> {
@@ -852,90 +705,6 @@ fn unfinished(path: &Path, step: &'static str) -> impl FnOnce(Error) -> Error {
             source: std::io::Error::other(other.to_string()),
         },
     }
-}
-
-/// The first line of a pending record: `dbgini-pending 2 <serial> <body length> <sha256 of the
-/// body>`, the serial being that of the state in the body.
-const PENDING_MAGIC: &str = "dbgini-pending 2";
-
-/// A pending record as read.
-enum Framed {
-    /// No record (no file, or emptied), or one not newer than the committed state.
-    Empty,
-    /// A whole record.
-    Valid(Box<Pending>),
-    /// A record cut short or damaged.
-    Torn,
-}
-
-/// Reads a pending record slot. A record whose serial is not above `committed` is done with
-/// and is not checked further. A whole record whose body is not a record is an error (a
-/// damaged state directory), not a torn write.
-fn read_pending(dir: &Dir, name: &str, committed: u64) -> Result<Framed> {
-    let Some(bytes) = dir.read(name)? else {
-        return Ok(Framed::Empty);
-    };
-    if bytes.is_empty() {
-        return Ok(Framed::Empty);
-    }
-    let Some(nl) = bytes.iter().position(|&b| b == b'\n') else {
-        return Ok(Framed::Torn);
-    };
-    let header = String::from_utf8_lossy(&bytes[..nl]);
-    let mut words = header.rsplitn(4, ' ');
-    let (hash, len, serial, magic) = (words.next(), words.next(), words.next(), words.next());
-    let (len, serial) = (
-        len.and_then(|l| l.parse::<usize>().ok()),
-        serial.and_then(|s| s.parse::<u64>().ok()),
-    );
-    let body = &bytes[nl + 1..];
-    match (magic, serial, len, hash) {
-        (Some(PENDING_MAGIC), Some(serial), Some(_), Some(_)) if serial <= committed => {
-            Ok(Framed::Empty)
-        }
-        (Some(PENDING_MAGIC), Some(serial), Some(len), Some(hash))
-            if body.len() == len && sha256(body) == hash =>
-        {
-            let Ok(text) = std::str::from_utf8(body) else {
-                return Ok(Framed::Torn);
-            };
-            let bad = |msg: String| Error::BadState {
-                path: dir.join(name),
-                msg,
-            };
-            let pending: Pending = toml::from_str(text).map_err(|e| bad(e.message().into()))?;
-            if pending.state.serial != serial {
-                return Err(bad(format!(
-                    "the header says serial {serial}, the state in it {}",
-                    pending.state.serial
-                )));
-            }
-            Ok(Framed::Valid(Box::new(pending)))
-        }
-        _ => Ok(Framed::Torn),
-    }
-}
-
-/// Empties a pending record slot (a torn or dropped record). No fsync: should the emptying be
-/// lost in a power cut, the record is resolved again by the hashes of notes.ini.
-fn clear_pending(dir: &Dir, name: &str) -> Result<()> {
-    match dir.open_file(name, Open::Write)? {
-        Some((f, _)) => f
-            .set_len(0)
-            .map_err(|e| Error::io("clear", dir.join(name), e)),
-        None => Ok(()),
-    }
-}
-
-/// Whether a target has a pending record newer than the state with serial `committed` (an
-/// interrupted operation the next command must resolve), for commands that change nothing.
-pub fn has_pending(target: &Target, committed: u64) -> bool {
-    let Ok(Some(dir)) = target.state() else {
-        return false;
-    };
-    [pending_name(0), pending_name(1)]
-        .iter()
-        .any(|name| !matches!(read_pending(&dir, name, committed), Ok(Framed::Empty)))
 }
 
 /// Whether `f` (the file at `path`) holds exactly `bytes`, compared as it is read (no second copy).
@@ -1012,77 +781,6 @@ fn check_state_files(dir: &Dir) -> Result<()> {
         dir.check_entry(name, false)?;
     }
     dir.check_entry(BACKUPS, true)
-}
-
-/// Whether the process a lock holder line names (`pid N ...`) is known not to run (Linux:
-/// no `/proc/N`). Elsewhere, or when the line names no pid, it is not known.
-fn holder_gone(holder: &str) -> bool {
-    let pid = holder
-        .strip_prefix("pid ")
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|p| p.parse::<u32>().ok());
-    match pid {
-        Some(pid) if Path::new("/proc/self").exists() => {
-            !Path::new(&format!("/proc/{pid}")).exists()
-        }
-        _ => false,
-    }
-}
-
-/// Opens (creating it if missing) and takes the lock of the state directory `dir`.
-fn lock(dir: &Dir, caller: &Caller) -> Result<File> {
-    let path = dir.join(LOCK);
-    let (mut file, _) = dir.open_file(LOCK, Open::Create)?.ok_or_else(|| {
-        Error::io(
-            "open the lock file",
-            &path,
-            std::io::ErrorKind::NotFound.into(),
-        )
-    })?;
-    let start = Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => break,
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < caller.lock_timeout => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file
-                    .rewind()
-                    .and_then(|()| file.read_to_string(&mut holder));
-                let holder = holder.trim();
-                return Err(Error::Locked {
-                    holder: if holder.is_empty() {
-                        "holder unknown".into()
-                    } else if holder_gone(holder) {
-                        format!(
-                            "the lock file names {holder}, but that process no longer runs here: the lock is held by a process this system does not show (another container or host sharing the file system?)"
-                        )
-                    } else {
-                        holder.into()
-                    },
-                    waited_secs: caller.lock_timeout.as_secs(),
-                });
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
-        }
-    }
-    let who = format!(
-        "pid {} `{}` by {}@{} since {}",
-        std::process::id(),
-        caller.command,
-        caller.user,
-        caller.host,
-        caller.now
-    );
-    // The holder line is only informative: failing to write it does not matter. Written over the
-    // old one, then cut to length: emptying the file first would free its block each time.
-    let _ = file
-        .rewind()
-        .and_then(|()| file.write_all(who.as_bytes()))
-        .and_then(|()| file.set_len(who.len() as u64));
-    Ok(file)
 }
 
 /// The boot id and the time since boot (Linux), for [`crate::lease::Clock`]; `None` elsewhere.
