@@ -371,7 +371,6 @@ pub struct WatchArgs {
 /// checked before anything is opened).
 pub fn duration(s: &str) -> Result<SignedDuration, String> {
     crate::profile::parse_duration(s)
-        .map_err(|m| format!("{m}; e.g. --for 2h, --for 90m or --for 1h30m"))
 }
 
 /// `--until`: a full time, or a time of day (the next such time in the local time zone, worked

@@ -110,6 +110,8 @@ pub enum Error {
         wanted: String,
         /// The active leases, one line each.
         active: Vec<String>,
+        /// The active lease ids and profile names, for a suggestion.
+        names: Vec<String>,
     },
     /// A profile file that does not parse or validate.
     #[error("{}:{line}:{column}: {msg}", path.display())]
@@ -303,8 +305,9 @@ impl Error {
                 closest(name, known).map_or(String::new(), |k| format!("did you mean `{k}`? ")),
                 known.join(", ")
             ),
-            Error::UnknownLease { active, .. } => format!(
-                "the active leases are: {}; name one of them (`dbgini status` shows them)",
+            Error::UnknownLease { wanted, active, names } => format!(
+                "{}the active leases are: {}; name one of them (`dbgini status` shows them)",
+                closest(wanted, names).map_or(String::new(), |k| format!("did you mean `{k}`? ")),
                 active.join("; ")
             ),
             Error::ProfileSyntax { .. } => "fix the profile file; `dbgini show router` prints a complete example".into(),

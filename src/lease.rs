@@ -25,7 +25,8 @@ use crate::profile::Setting;
 /// The state format version this build writes and reads.
 pub const STATE_VERSION: u32 = 1;
 
-/// One enable: a profile's settings, asked for until a time.
+/// One enable: a profile's settings, asked for until a time. Serialised as it is both in the
+/// state file and in `--json` (every field, so scripts can rely on them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lease {
@@ -50,35 +51,31 @@ pub struct Lease {
     #[schemars(with = "String")]
     pub expires: Timestamp,
     /// Why (a support case number, say).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reason: Option<String>,
     /// Who enabled it.
     pub user: String,
     /// On which host.
     pub host: String,
     /// Keys this lease no longer manages because someone changed them by hand.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub released: Vec<String>,
     /// The longest `--for` allowed for this lease (profile and global maximum), for `extend`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub max_duration: Option<SignedDuration>,
     /// Console commands that make the server re-read these settings (the profile's `refresh`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub refresh: Vec<String>,
     /// The files this lease's settings write to, the growth cap and the free-space floor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub guard: Option<crate::guard::Guard>,
     /// It captures message contents (with the admin's consent).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub content_capture: bool,
     /// How often `extend` moved the expiry.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub extensions: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 impl Lease {

@@ -69,9 +69,15 @@ pub fn choose<'a>(
 
 /// The error for a name that matches no active lease (see [`Error::UnknownLease`]).
 pub fn unknown(wanted: &str, leases: &[Lease], tz: &TimeZone, now: Timestamp) -> Error {
+    let mut names: Vec<String> = leases
+        .iter()
+        .flat_map(|l| [l.id.clone(), l.profile.clone()])
+        .collect();
+    names.dedup();
     Error::UnknownLease {
         wanted: wanted.to_string(),
         active: leases.iter().map(|l| lease_line(l, tz, now)).collect(),
+        names,
     }
 }
 
@@ -116,5 +122,10 @@ mod tests {
         let e = unknown("routr", &leases, &tz, now);
         assert_eq!(e.exit_code(), crate::error::ExitCode::Usage);
         assert!(e.help().contains("router-1 (router)"), "{}", e.help());
+        assert!(
+            e.help().starts_with("did you mean `router`?"),
+            "{}",
+            e.help()
+        );
     }
 }
