@@ -129,21 +129,17 @@ pub fn schema() -> String {
     text
 }
 
-/// `enable`.
+/// What a command that changes notes.ini did: `enable`, `revert` (flattened into theirs).
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Enable {
+pub struct Changed {
     /// The notes.ini.
     pub ini: String,
     /// `--dry-run`.
     pub dry_run: bool,
-    /// The profile was enabled already with the same settings: nothing was done.
-    pub already: bool,
     /// How the change reached the server (null when it could not be told).
     pub mode: Option<Mode>,
     /// Console commands sent (or that would be sent).
     pub console_commands: Vec<String>,
-    /// The new lease (or the existing one, when `already`).
-    pub lease: Lease,
     /// Active leases afterwards.
     pub leases: Vec<Lease>,
     /// Leases that had expired and were reverted first.
@@ -158,31 +154,42 @@ pub struct Enable {
     pub msg: String,
 }
 
+impl Changed {
+    /// The console commands and the diff, for stdout (nothing under `-q`).
+    fn text(&self, quiet: bool) -> String {
+        if quiet {
+            return String::new();
+        }
+        let mut out: String = self
+            .console_commands
+            .iter()
+            .map(|c| format!("console> {c}\n"))
+            .collect();
+        out.push_str(&colour_diff(&self.diff.unified));
+        out
+    }
+}
+
+/// `enable`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Enable {
+    /// What changed.
+    #[serde(flatten)]
+    pub change: Changed,
+    /// The profile was enabled already with the same settings: nothing was done.
+    pub already: bool,
+    /// The new lease (or the existing one, when `already`).
+    pub lease: Lease,
+}
+
 /// `revert`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Revert {
-    /// The notes.ini.
-    pub ini: String,
-    /// `--dry-run`.
-    pub dry_run: bool,
-    /// How the change reached the server (null when it could not be told).
-    pub mode: Option<Mode>,
-    /// Console commands sent (or that would be sent).
-    pub console_commands: Vec<String>,
+    /// What changed.
+    #[serde(flatten)]
+    pub change: Changed,
     /// Ids of the leases reverted.
     pub reverted: Vec<String>,
-    /// Leases that had expired and were reverted first.
-    pub expired: Vec<Lease>,
-    /// Active leases afterwards.
-    pub leases: Vec<Lease>,
-    /// Key changes in notes.ini.
-    pub changes: Vec<KeyChange>,
-    /// Hand changes found.
-    pub drift: Vec<Drift>,
-    /// The diff of notes.ini.
-    pub diff: JsonDiff,
-    /// One line: what happened.
-    pub msg: String,
 }
 
 /// `extend`.
@@ -535,18 +542,11 @@ impl Outcome {
     /// The text for stdout. `quiet` (`-q`) leaves out what only accompanies a change (its diff and
     /// console commands); what a query command was asked for is printed all the same.
     pub fn text(&self, tz: &TimeZone, quiet: bool) -> String {
-        let change = |console: &[String], diff: &JsonDiff| {
-            if quiet {
-                return String::new();
-            }
-            let mut out: String = console.iter().map(|c| format!("console> {c}\n")).collect();
-            out.push_str(&colour_diff(&diff.unified));
-            out
-        };
         match self {
-            Outcome::Enable(e) => change(&e.console_commands, &e.diff),
-            Outcome::Revert(r) => change(&r.console_commands, &r.diff),
-            Outcome::Tidy(t) => change(&[], &t.diff),
+            Outcome::Enable(e) => e.change.text(quiet),
+            Outcome::Revert(r) => r.change.text(quiet),
+            Outcome::Tidy(t) if quiet => String::new(),
+            Outcome::Tidy(t) => colour_diff(&t.diff.unified),
             Outcome::Diff(d) => colour_diff(&d.diff.unified),
             Outcome::Status(s) => s.text(tz),
             Outcome::History(h) => h.text(tz),

@@ -15,7 +15,7 @@ use crate::guard::MinFree;
 use crate::ini::Document;
 use crate::lease::{self, Change, Lease};
 use crate::live::Mode;
-use crate::outcome::{Enable, lease_line};
+use crate::outcome::{Changed, Enable, lease_line};
 use crate::output::{JsonDiff, unified_diff};
 use crate::profile::{Profile, RenderContext, Resolved, Rule, format_duration};
 
@@ -369,18 +369,20 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
             .hint(format!("to undo: dbgini --ini {name} revert {}", lease.id));
     }
     Ok(Enable {
-        ini: name,
-        dry_run: opts.dry_run,
+        change: Changed {
+            ini: name,
+            dry_run: opts.dry_run,
+            mode: Some(applied.mode),
+            console_commands: applied.console_commands,
+            leases: plan.state.leases,
+            expired,
+            changes: applied.changes,
+            drift: plan.drift,
+            diff: JsonDiff::new(&diff, &before, &applied.after, ctx.json),
+            msg,
+        },
         already: false,
-        mode: Some(applied.mode),
-        console_commands: applied.console_commands,
         lease,
-        leases: plan.state.leases,
-        expired,
-        changes: applied.changes,
-        drift: plan.drift,
-        diff: JsonDiff::new(&diff, &before, &applied.after, ctx.json),
-        msg,
     })
 }
 
@@ -411,20 +413,10 @@ fn already(
         ));
     }
     ctx.ui.status(msg.clone());
-    let doc = session.doc();
     Enable {
-        ini: name,
-        dry_run: opts.dry_run,
+        change: Changed::nothing(ctx, session, opts.force, opts.dry_run, name, expired, msg),
         already: true,
-        mode: ctx.mode_for(session, &doc, opts.force).ok().map(|(m, _)| m),
-        console_commands: Vec::new(),
         lease: existing,
-        leases: session.state.leases.clone(),
-        expired,
-        changes: Vec::new(),
-        drift: Vec::new(),
-        diff: JsonDiff::new("", &session.bytes, &session.bytes, ctx.json),
-        msg,
     }
 }
 

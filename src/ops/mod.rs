@@ -312,6 +312,34 @@ impl Context {
     }
 }
 
+impl crate::outcome::Changed {
+    /// The outcome of a changing command that found nothing to do: the file as it is, the mode it
+    /// would have used (null when that cannot be told).
+    pub fn nothing(
+        ctx: &Context,
+        session: &Session,
+        force: bool,
+        dry_run: bool,
+        ini: String,
+        expired: Vec<Lease>,
+        msg: String,
+    ) -> crate::outcome::Changed {
+        let doc = session.doc();
+        crate::outcome::Changed {
+            ini,
+            dry_run,
+            mode: ctx.mode_for(session, &doc, force).ok().map(|(m, _)| m),
+            console_commands: Vec::new(),
+            leases: session.state.leases.clone(),
+            expired,
+            changes: Vec::new(),
+            drift: Vec::new(),
+            diff: crate::output::JsonDiff::new("", &session.bytes, &session.bytes, ctx.json),
+            msg,
+        }
+    }
+}
+
 /// The shortest lease dbgini makes: anything shorter would be reverted by the next run (the timer
 /// runs every minute) before it did anything.
 pub const MIN_LEASE: SignedDuration = SignedDuration::from_mins(1);

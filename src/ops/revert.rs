@@ -6,7 +6,7 @@ use super::{Context, Enforce, check_editable, drift_warning, refused};
 use crate::error::Result;
 use crate::lease::{self, Change, Lease};
 use crate::live::Mode;
-use crate::outcome::Revert;
+use crate::outcome::{Changed, Revert};
 use crate::output::{JsonDiff, unified_diff};
 
 /// What `revert` is asked to do.
@@ -55,19 +55,9 @@ pub fn revert(ctx: &Context, opts: &Options<'_>) -> Result<Revert> {
             _ => "no active leases; nothing to revert".to_string(),
         };
         ctx.ui.status(msg.clone());
-        let doc = session.doc();
         return Ok(Revert {
-            ini: name,
-            dry_run: opts.dry_run,
-            mode: ctx.mode_for(session, &doc, opts.force).ok().map(|(m, _)| m),
-            console_commands: Vec::new(),
+            change: Changed::nothing(ctx, session, opts.force, opts.dry_run, name, expired, msg),
             reverted: Vec::new(),
-            expired,
-            leases: session.state.leases.clone(),
-            changes: Vec::new(),
-            drift: Vec::new(),
-            diff: JsonDiff::new("", &session.bytes, &session.bytes, ctx.json),
-            msg,
         });
     }
     let ids: Vec<String> = chosen.iter().map(|l| l.id.clone()).collect();
@@ -136,16 +126,18 @@ pub fn revert(ctx: &Context, opts: &Options<'_>) -> Result<Revert> {
     ctx.ui.status(msg.clone());
     let diff = unified_diff(&before, &applied.after, &name);
     Ok(Revert {
-        ini: name,
-        dry_run: opts.dry_run,
-        mode: Some(applied.mode),
-        console_commands: applied.console_commands,
+        change: Changed {
+            ini: name,
+            dry_run: opts.dry_run,
+            mode: Some(applied.mode),
+            console_commands: applied.console_commands,
+            leases: plan.state.leases,
+            expired,
+            changes: applied.changes,
+            drift: plan.drift,
+            diff: JsonDiff::new(&diff, &before, &applied.after, ctx.json),
+            msg,
+        },
         reverted: ids,
-        expired,
-        leases: plan.state.leases,
-        changes: applied.changes,
-        drift: plan.drift,
-        diff: JsonDiff::new(&diff, &before, &applied.after, ctx.json),
-        msg,
     })
 }
