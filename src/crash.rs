@@ -37,16 +37,25 @@ pub fn point(name: &str) {
             .expect("touch");
     }
     if std::env::var("DBGINI_CRASH_AT").is_ok_and(|v| v == name) {
-        let pid = std::process::id().to_string();
         // std cannot send signals; kill(1) delivers a real SIGKILL to this process.
+        #[cfg(unix)]
         let _ = std::process::Command::new("kill")
-            .args(["-KILL", &pid])
+            .args(["-KILL", &std::process::id().to_string()])
             .status();
+        // Windows has no signals: leave at once, running nothing more of dbgini's (no destructor,
+        // no flush), with the code a shell gives a killed process.
+        #[cfg(not(unix))]
+        std::process::exit(KILLED);
+        #[allow(unreachable_code)]
         loop {
             std::thread::park();
         }
     }
 }
+
+/// The exit code of a crash point on Windows, which has no SIGKILL (128 + 9, as shells report a
+/// killed process).
+pub const KILLED: i32 = 137;
 
 /// Dies here if the test asked for it (compiled out).
 #[cfg(not(feature = "crash-points"))]

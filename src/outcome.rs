@@ -545,7 +545,7 @@ impl Outcome {
         match self {
             Outcome::Enable(e) => e.change.text(quiet),
             Outcome::Revert(r) => r.change.text(quiet),
-            Outcome::Tidy(t) if quiet => String::new(),
+            Outcome::Tidy(_) if quiet => String::new(),
             Outcome::Tidy(t) => colour_diff(&t.diff.unified),
             Outcome::Diff(d) => colour_diff(&d.diff.unified),
             Outcome::Status(s) => s.text(tz),

@@ -660,7 +660,7 @@ mod imp {
 
     pub fn sub(dir: &Dir, name: &str) -> Result<Option<Dir>> {
         let path = dir.join(name);
-        Ok(check(&path, Kind::Dir)?.then(|| Dir {
+        Ok(check(&path, Kind::Dir)?.then_some(Dir {
             path,
             perms: dir.perms,
         }))

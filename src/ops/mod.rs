@@ -86,6 +86,8 @@ fn owner(path: &std::path::Path) -> String {
     if let Ok(m) = std::fs::metadata(path) {
         return format!("uid {}", std::os::unix::fs::MetadataExt::uid(&m));
     }
+    #[cfg(not(unix))]
+    let _ = path;
     "its owner".into()
 }
 

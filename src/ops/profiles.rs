@@ -19,7 +19,8 @@ pub fn profiles(ctx: &Context) -> Profiles {
                 error: None,
                 help: None,
             },
-            Err((name, e)) => {
+            Err(broken) => {
+                let (name, e) = *broken;
                 ctx.ui
                     .warning(format!("profile {name} cannot be used: {e}; {}", e.help()));
                 Listed {

@@ -1,6 +1,7 @@
 //! The command line as an admin meets it: help, profiles, show, dry run, idempotency, JSON, the
 //! ways of naming notes.ini, and what `enable` prints.
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 
 use crate::util::{Env, corpus_file, stderr, stdout};
@@ -255,6 +256,7 @@ fn the_ini_comes_from_the_flag_the_variable_or_the_config_file() {
     assert_eq!(v["leases"][0]["profile"], "router");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_symlinked_notes_ini_is_edited_through_the_link_and_keeps_its_mode() {
     let env = Env::new(&prod());

@@ -352,6 +352,7 @@ fn expiry_on_a_running_server_goes_through_the_console() {
     assert_eq!(env.lines_for("SMTPClientDebug")[0].1, "SMTPClientDebug=");
 }
 
+#[cfg(unix)]
 #[test]
 fn the_console_command_runs_as_the_owner_of_notes_ini_never_as_root() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -477,6 +478,7 @@ fn the_start_script_preset_confirms_from_the_file_though_the_command_returns_at_
     assert_eq!(console_log(&env)[0], "set config DebugRouter=3");
 }
 
+#[cfg(unix)]
 #[test]
 fn the_container_preset_passes_its_arguments_without_a_shell() {
     // A stand-in for `docker`: `docker exec -u USER -w DIR CONTAINER CMD...` runs CMD... in DIR

@@ -16,6 +16,8 @@ mod json;
 mod live;
 mod refusals;
 mod reliability;
+// Ownership, modes and links as root: Unix's trust boundary (Windows has ACLs: not yet tested).
+#[cfg(unix)]
 mod security;
 mod sweep;
 mod util;

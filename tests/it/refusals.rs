@@ -404,6 +404,7 @@ fn backups_are_bounded() {
     assert_eq!(backups, 10);
 }
 
+#[cfg(unix)]
 #[test]
 fn state_belongs_to_the_owner_of_notes_ini() {
     use std::os::unix::fs::MetadataExt;

@@ -2,12 +2,15 @@
 //! file system, a file-size limit, hostile profiles, flags and state, untrusted profile files, and
 //! `doctor`.
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{Env, Tmpfs, corpus_file, is_root, stderr, stdout};
+#[cfg(unix)]
+use crate::util::is_root;
+use crate::util::{Env, Tmpfs, corpus_file, stderr, stdout};
 
 fn prod() -> Vec<u8> {
     corpus_file("quirks/prod-linux.ini")
@@ -586,6 +589,7 @@ fn enable_then(env: &Env, edit: fn(&str) -> String) {
     std::fs::write(&state, edit(&text)).unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn as_root_profiles_others_can_write_are_refused() {
     if !is_root() {
@@ -695,6 +699,7 @@ fn doctor_finds_forgotten_debug_and_what_would_break() {
     assert_eq!(v["worst"], "error");
 }
 
+#[cfg(unix)]
 /// `args` run by user `nobody` (65534) through `setpriv` on `bin` (a copy of dbgini that user
 /// can run), with `env`'s hermetic environment and the clock at `at`.
 fn as_nobody(bin: &Path, env: &Env, at: &str, args: &[&str]) -> std::process::Output {
@@ -711,6 +716,7 @@ fn as_nobody(bin: &Path, env: &Env, at: &str, args: &[&str]) -> std::process::Ou
     c.output().unwrap()
 }
 
+#[cfg(unix)]
 #[test]
 fn another_users_state_is_shown_read_only_and_nothing_is_written() {
     if !is_root() {

@@ -257,8 +257,25 @@ impl Drop for Tmpfs {
     }
 }
 
+/// Whether the tests run as root (Unix; never elsewhere).
 pub fn is_root() -> bool {
-    std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0
+    #[cfg(unix)]
+    return std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0;
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Whether dbgini died at a crash point: SIGKILL on Unix, exit code
+/// [`dbgini::crash::KILLED`] elsewhere.
+pub fn killed(status: &std::process::ExitStatus) -> bool {
+    #[cfg(unix)]
+    return std::os::unix::process::ExitStatusExt::signal(status) == Some(9);
+    #[cfg(not(unix))]
+    {
+        status.code() == Some(dbgini::crash::KILLED)
+    }
 }
 
 /// One run of dbgini, as just's `tests/test.rs`: `env.test(&[...]).status(2).stderr_has("...").run()`.
