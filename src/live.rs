@@ -77,7 +77,7 @@ pub fn detect(data_dirs: &[PathBuf]) -> Detected {
     };
     let dirs: Vec<PathBuf> = data_dirs
         .iter()
-        .filter_map(|d| std::fs::canonicalize(d).ok())
+        .filter_map(|d| dunce::canonicalize(d).ok())
         .collect();
     let kernel = kernel_threads();
     let mut unreadable = None;

@@ -273,7 +273,7 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
             .join("dbgini/targets"),
     };
     let exe = std::env::current_exe()
-        .and_then(std::fs::canonicalize)
+        .and_then(dunce::canonicalize)
         .unwrap_or_else(|_| PathBuf::from("/usr/local/bin/dbgini"));
     let console_cmd = cli
         .console_cmd

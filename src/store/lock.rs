@@ -3,7 +3,6 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{Caller, LOCK};
@@ -12,17 +11,24 @@ use crate::safe::{Dir, Open};
 
 /// Whether the process a lock holder line names (`pid N ...`) is known not to run (Linux:
 /// no `/proc/N`). Elsewhere, or when the line names no pid, it is not known.
+#[cfg(target_os = "linux")]
 fn holder_gone(holder: &str) -> bool {
     let pid = holder
         .strip_prefix("pid ")
         .and_then(|r| r.split_whitespace().next())
         .and_then(|p| p.parse::<u32>().ok());
     match pid {
-        Some(pid) if Path::new("/proc/self").exists() => {
-            !Path::new(&format!("/proc/{pid}")).exists()
+        Some(pid) if std::path::Path::new("/proc/self").exists() => {
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
         }
         _ => false,
     }
+}
+
+/// Elsewhere (Windows, where Wine even maps a `/proc`) it is not known.
+#[cfg(not(target_os = "linux"))]
+fn holder_gone(_holder: &str) -> bool {
+    false
 }
 
 /// Opens (creating it if missing) and takes the lock of the state directory `dir`.

@@ -85,7 +85,7 @@ impl Target {
     /// owner may write: otherwise whoever controls a link could make root manage (write, and
     /// create state beside) a file of their choosing.
     pub fn resolve(ini: &Path) -> Result<Target> {
-        let real = std::fs::canonicalize(ini).map_err(|e| Error::io("open", ini, e))?;
+        let real = dunce::canonicalize(ini).map_err(|e| Error::io("open", ini, e))?;
         let meta = std::fs::symlink_metadata(&real).map_err(|e| Error::io("open", ini, e))?;
         if meta.is_dir() {
             return Err(Error::invalid(

@@ -195,7 +195,10 @@ def main():
         msg = data.get("error") or err.strip() or "dbgini exited with %d" % rc
         if data.get("help"):
             msg = "%s (%s)" % (msg, data["help"])
-        module.fail_json(msg=msg, rc=rc, stdout=out, stderr=err, cmd=cmd, dbgini=data)
+        # Exit code 4: notes.ini was changed (an expired lease reverted, a console change left
+        # unconfirmed) before the failure; Ansible must count the host as changed.
+        module.fail_json(msg=msg, rc=rc, changed=bool(data.get("changed")), stdout=out,
+                         stderr=err, cmd=cmd, dbgini=data)
 
     for w in data.get("warnings", []):
         module.warn(w)
