@@ -713,7 +713,18 @@ fn as_nobody(bin: &Path, env: &Env, at: &str, args: &[&str]) -> std::process::Ou
         .env_clear()
         .envs(probe.get_envs().filter_map(|(k, v)| Some((k, v?))))
         .env("DBGINI_NOW", at);
-    c.output().unwrap()
+    // Another test thread's fork may still hold the fresh copy of the binary open for writing,
+    // and exec then fails with "Text file busy" (ETXTBSY) until that child execs: retry only that.
+    for _ in 0..200 {
+        let out = c.output().unwrap();
+        let busy = out.status.code() == Some(126)
+            && String::from_utf8_lossy(&out.stderr).contains("Text file busy");
+        if !busy {
+            return out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("{} stayed busy", bin.display())
 }
 
 #[cfg(unix)]
