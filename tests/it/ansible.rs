@@ -17,6 +17,15 @@ fn ansible_playbook() -> Option<PathBuf> {
 }
 
 fn playbook(env: &Env, bin: &Path, extra: &[&str], vars: &[(&str, &str)]) -> Output {
+    let vars: serde_json::Map<String, serde_json::Value> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+        .collect();
+    playbook_json(env, bin, extra, serde_json::Value::Object(vars))
+}
+
+/// Extra variables as one JSON object (`-e KEY=VALUE` would split a value at its spaces).
+fn playbook_json(env: &Env, bin: &Path, extra: &[&str], vars: serde_json::Value) -> Output {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut c = Command::new(bin);
     c.env_clear()
@@ -43,9 +52,7 @@ fn playbook(env: &Env, bin: &Path, extra: &[&str], vars: &[(&str, &str)]) -> Out
         .arg(format!("dbgini_bin={}", env!("CARGO_BIN_EXE_dbgini")))
         .arg("-e")
         .arg("ansible_python_interpreter={{ ansible_playbook_python }}");
-    for (k, v) in vars {
-        c.arg("-e").arg(format!("{k}={v}"));
-    }
+    c.arg("-e").arg(vars.to_string());
     c.output().unwrap()
 }
 
@@ -101,6 +108,17 @@ fn the_ansible_module_is_idempotent_and_supports_check_and_diff_mode() {
         stdout(&out)
     );
     assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
+    // The reason arrives whole, spaces and all, in the audit log.
+    let audit = std::fs::read_to_string(
+        env.ini
+            .parent()
+            .unwrap()
+            .join(".dbgini/notes.ini/audit.jsonl"),
+    )
+    .unwrap();
+    assert!(audit.contains("\"reason\":\"case TS012345\""), "{audit}");
+    // No deprecated `warnings` passed to exit_json (ansible-core 2.23 removes it).
+    assert!(!stdout(&out).contains("deprecat"), "{}", stdout(&out));
 
     let out = playbook(&env, &bin, &[], &router);
     assert_eq!(
@@ -139,4 +157,32 @@ fn the_ansible_module_is_idempotent_and_supports_check_and_diff_mode() {
         stdout(&out)
     );
     assert!(env.bytes() == original);
+
+    // Booleans and numbers become what notes.ini holds.
+    let out = playbook_json(
+        &env,
+        &bin,
+        &[],
+        serde_json::json!({"profile": "smtp-outbound", "settings": {"SMTPClientDebug": true, "Log_MailRouting": 30}}),
+    );
+    assert_eq!(recap(&out), (1, 0), "{}", stdout(&out));
+    assert_eq!(env.lines_for("SMTPClientDebug")[0].1, "SMTPClientDebug=1");
+    assert_eq!(env.lines_for("Log_MailRouting")[0].1, "Log_MailRouting=30");
+    let out = playbook(&env, &bin, &[], &[("state", "absent")]);
+    assert_eq!(recap(&out), (1, 0), "{}", stdout(&out));
+    assert!(env.bytes() == original);
+
+    // A binary that is not there is said so, not as a Python error.
+    let out = playbook_json(
+        &env,
+        &bin,
+        &[],
+        serde_json::json!({"profile": "router", "dbgini_bin": "/nonexistent/dbgini"}),
+    );
+    assert_eq!(recap(&out).1, 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no dbgini at /nonexistent/dbgini"),
+        "{}",
+        stdout(&out)
+    );
 }

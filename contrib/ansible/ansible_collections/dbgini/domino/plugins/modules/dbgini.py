@@ -39,11 +39,15 @@ options:
     description: How long the lease lasts (C(2h), C(90m), C(1h30m)); the profile's default when omitted.
     type: str
   params:
-    description: Profile parameters, e.g. C({dns-server: 192.0.2.53}).
+    description:
+      - "Profile parameters, e.g. C({dns-server: 192.0.2.53})."
+      - Booleans become C(1) or C(0), numbers are written as they are.
     type: dict
     default: {}
   settings:
-    description: Settings to set or override, e.g. C({SMTPDebug: 2}).
+    description:
+      - "Settings to set or override, e.g. C({SMTPDebug: 2})."
+      - Booleans become C(1) or C(0) (notes.ini has no true or false), numbers are written as they are.
     type: dict
     default: {}
   reason:
@@ -119,28 +123,44 @@ console_commands:
   returned: success
   type: list
   elements: str
-warnings:
-  description: dbgini's warnings (also shown as Ansible warnings).
-  returned: always
-  type: list
-  elements: str
 msg:
   description: dbgini's one-line summary, or its error and the fix.
   returned: always
   type: str
 dbgini:
-  description: The whole JSON object dbgini printed.
+  description:
+    - The whole JSON object dbgini printed (its warnings are shown as Ansible warnings).
+    - The whole notes.ini before and after (C(diff.before), C(diff.after)) only in diff mode.
   returned: always
   type: dict
 """
 
 import json
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+# dbgini's flags that are options of this module, as a message should name them here.
+FLAGS = [
+    ("pass --allow-content-capture", "set allow_content_capture: true"),
+]
 
-def build_command(p, check_mode):
-    cmd = [p["binary"], "--json", "--ini", p["ini"], "--mode", p["mode"]]
+
+def text(value):
+    """A module option's value as dbgini takes it: booleans as 1 or 0, numbers as written."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def in_module_terms(msg):
+    for flag, option in FLAGS:
+        msg = msg.replace(flag, option)
+    return msg
+
+
+def build_command(p, binary, check_mode):
+    cmd = [binary, "--json", "--ini", p["ini"], "--mode", p["mode"]]
     if p["state"] == "present":
         if not p["profile"]:
             return None
@@ -148,9 +168,9 @@ def build_command(p, check_mode):
         if p["duration"]:
             cmd += ["--for", p["duration"]]
         for name, value in sorted(p["params"].items()):
-            cmd += ["--param", "%s=%s" % (name, value)]
+            cmd += ["--param", "%s=%s" % (name, text(value))]
         for key, value in sorted(p["settings"].items()):
-            cmd += ["--set", "%s=%s" % (key, value)]
+            cmd += ["--set", "%s=%s" % (key, text(value))]
         if p["reason"]:
             cmd += ["--reason", p["reason"]]
         if p["allow_content_capture"]:
@@ -182,7 +202,13 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    cmd = build_command(p, module.check_mode)
+    binary = p["binary"]
+    if os.sep in binary:
+        if not os.access(binary, os.X_OK):
+            module.fail_json(msg="no dbgini at %s: install the dbgini package, or set binary to where it is" % binary)
+    else:
+        binary = module.get_bin_path(binary, required=True)
+    cmd = build_command(p, binary, module.check_mode)
     if cmd is None:
         module.fail_json(msg="profile is required with state=present")
 
@@ -193,27 +219,34 @@ def main():
         data = {}
     if rc != 0:
         msg = data.get("error") or err.strip() or "dbgini exited with %d" % rc
+        # The cause (a BOM, a duplicate key) is in caused_by; the fix in help.
+        for cause in data.get("caused_by", []):
+            msg = "%s: %s" % (msg, cause)
         if data.get("help"):
             msg = "%s (%s)" % (msg, data["help"])
+        msg = in_module_terms(msg)
         # Exit code 4: notes.ini was changed (an expired lease reverted, a console change left
         # unconfirmed) before the failure; Ansible must count the host as changed.
         module.fail_json(msg=msg, rc=rc, changed=bool(data.get("changed")), stdout=out,
                          stderr=err, cmd=cmd, dbgini=data)
 
     for w in data.get("warnings", []):
-        module.warn(w)
+        module.warn(in_module_terms(w))
+    diff = data.get("diff") or {}
+    # The whole notes.ini twice is for diff mode only.
+    returned = dict(data)
+    if "diff" in returned and not module._diff:
+        returned["diff"] = dict(unified=diff.get("unified", ""))
     result = dict(
         changed=bool(data.get("changed")),
         msg=data.get("msg", ""),
         leases=data.get("leases", []),
         changes=data.get("changes", []),
         console_commands=data.get("console_commands", []),
-        warnings=data.get("warnings", []),
-        dbgini=data,
+        dbgini=returned,
     )
     if "lease" in data:
         result["lease"] = data["lease"]
-    diff = data.get("diff") or {}
     if module._diff and diff.get("before") != diff.get("after"):
         result["diff"] = dict(
             before=diff.get("before", ""),
