@@ -239,6 +239,11 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| uid().map_or("unknown".into(), |u| format!("uid {u}")));
+    // The human behind sudo, for the lease and the audit log (not only "root").
+    let user = match std::env::var("SUDO_USER") {
+        Ok(human) if !human.is_empty() && human != user => format!("{human} (sudo as {user})"),
+        _ => user,
+    };
     let command = std::iter::once("dbgini".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()

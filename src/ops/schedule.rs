@@ -138,6 +138,21 @@ fn exe_text(ctx: &Context) -> Result<String> {
     Ok(exe)
 }
 
+/// The path of dbgini the files call, when it looks temporary: a cargo build directory, or a
+/// temp directory.
+fn temporary(files: &[(PathBuf, String)]) -> Option<String> {
+    let exe = files
+        .iter()
+        .flat_map(|(_, text)| text.split_whitespace())
+        .find(|w| w.starts_with('/') && w.ends_with("/dbgini"))?;
+    let temp = ["/tmp/", "/var/tmp/", "/dev/shm/"]
+        .iter()
+        .any(|t| exe.starts_with(t))
+        || exe.contains("/target/debug/")
+        || exe.contains("/target/release/");
+    temp.then(|| exe.to_string())
+}
+
 /// Runs a program without a shell; a failure is an error naming the command.
 fn run_cmd(program: &str, args: &[&str]) -> Result<String> {
     let out = std::process::Command::new(program)
@@ -217,6 +232,11 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
                 ctx.ui.status(format!("wrote {}", path.display()));
                 changed = true;
             }
+            if let Some(exe) = temporary(&files) {
+                ctx.ui.warning(format!(
+                    "the {kind_name} files call dbgini at {exe}, which looks temporary (a build directory or a temp directory): when it is gone, nothing reverts expired leases; install dbgini (the package, or /usr/local/bin/dbgini) and run schedule install again from there"
+                ));
+            }
             if kind == Kind::Systemd && !unit_exists(&root, &args.domino_unit) {
                 ctx.ui.warning(format!(
                     "no unit {unit} was found under {}: the drop-in takes effect only if Domino is started by a unit of that name; find it with `systemctl list-unit-files '*domino*'` and pass --domino-unit NAME",
@@ -240,10 +260,17 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
             }
         }
         ScheduleAction::Uninstall => {
-            if live && kind == Kind::Systemd && !args.dry_run && root.join(TIMER).exists() {
+            if live && !args.dry_run && root.join(TIMER).exists() {
                 run_cmd("systemctl", &["disable", "--now", "dbgini-expire.timer"])?;
             }
-            for (rel, _) in &files {
+            // What either kind of install made, whichever kind this machine would use now.
+            let exe = exe_text(ctx)?;
+            let made: Vec<PathBuf> = systemd_files(&exe, &args.domino_unit)
+                .into_iter()
+                .chain(cron_files(&exe))
+                .map(|(rel, _)| rel)
+                .collect();
+            for rel in &made {
                 let path = root.join(rel);
                 if path.exists() {
                     if !args.dry_run {
@@ -261,7 +288,7 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
                     changed = true;
                 }
             }
-            if live && kind == Kind::Systemd && !args.dry_run && changed {
+            if live && !args.dry_run && changed && root.join("run/systemd/system").is_dir() {
                 run_cmd("systemctl", &["daemon-reload"])?;
             }
             ctx.ui.warning(

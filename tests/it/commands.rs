@@ -2,6 +2,8 @@
 //! on every path, `-q`, names that match nothing, and the one exit-code table (README, "Exit
 //! codes"). Each defect of issue 13 has a test here that fails on the code before it.
 
+use std::path::Path;
+
 use crate::util::{Env, corpus_file, stderr, stdout};
 
 fn prod() -> Vec<u8> {
@@ -288,4 +290,64 @@ fn the_exit_code_table_holds_for_every_command() {
             );
         }
     }
+}
+
+#[test]
+fn the_audit_log_and_the_lease_name_the_human_behind_sudo() {
+    let env = Env::new(&prod());
+    let out = env
+        .cmd()
+        .env("USER", "root")
+        .env("SUDO_USER", "alice")
+        .args(["--json", "enable", "router"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lease"]["user"], "alice (sudo as root)");
+    let audit = std::fs::read_to_string(
+        env.ini
+            .parent()
+            .unwrap()
+            .join(".dbgini/notes.ini/audit.jsonl"),
+    )
+    .unwrap();
+    assert!(
+        audit.contains("\"user\":\"alice (sudo as root)\""),
+        "{audit}"
+    );
+}
+
+#[test]
+fn schedule_warns_about_a_temporary_binary_and_uninstall_removes_both_kinds() {
+    let env = Env::new(&prod());
+    let root = env.dir.path().join("sysroot");
+    std::fs::create_dir_all(&root).unwrap();
+    let root = root.to_str().unwrap();
+    // The test binary lives in cargo's target directory: the units would call a build artefact.
+    env.test(&["schedule", "install", "--cron", "--root", root])
+        .stderr_has("which looks temporary")
+        .run();
+    env.test(&["schedule", "install", "--systemd", "--root", root])
+        .run();
+    for f in [
+        "etc/cron.d/dbgini-expire",
+        "etc/systemd/system/dbgini-expire.timer",
+        "etc/systemd/system/dbgini-expire.service",
+    ] {
+        assert!(Path::new(root).join(f).is_file(), "{f} was not installed");
+    }
+    // Without --cron or --systemd, uninstall removes what either kind of install made.
+    env.test(&["schedule", "uninstall", "--root", root]).run();
+    for f in [
+        "etc/cron.d/dbgini-expire",
+        "etc/systemd/system/dbgini-expire.timer",
+        "etc/systemd/system/dbgini-expire.service",
+        "etc/systemd/system/domino.service.d/dbgini-expire.conf",
+    ] {
+        assert!(!Path::new(root).join(f).exists(), "{f} is still there");
+    }
+    env.test(&["schedule", "status", "--cron", "--root", root])
+        .status(1)
+        .run();
 }
