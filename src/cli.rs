@@ -100,7 +100,7 @@ pub enum Command {
     /// Stay in the foreground and revert leases as they expire (servers without systemd or cron)
     Watch(WatchArgs),
     /// Active leases, their expiry, the keys dbgini manages and any hand changes
-    Status,
+    Status(StatusArgs),
     /// Unified diff of notes.ini before dbgini (baseline) and now
     Diff,
     /// Check notes.ini and dbgini's state for problems and forgotten debug settings (changes nothing)
@@ -129,7 +129,7 @@ impl Command {
             Command::Expire(_) => "expire",
             Command::Schedule(_) => "schedule",
             Command::Watch(_) => "watch",
-            Command::Status => "status",
+            Command::Status(_) => "status",
             Command::Diff => "diff",
             Command::Doctor => "doctor",
             Command::Tidy(_) => "tidy",
@@ -139,6 +139,15 @@ impl Command {
             Command::Man => "man",
         }
     }
+}
+
+/// `status`.
+#[derive(Clone, Debug, Args)]
+pub struct StatusArgs {
+    /// Only look: revert no expired lease and finish no interrupted write (expired leases show as
+    /// OVERDUE, for the timer or the next dbgini run to revert); for monitoring and check mode
+    #[arg(long)]
+    pub peek: bool,
 }
 
 /// `show`.

@@ -42,7 +42,7 @@ fn run_once(command: &Command, ctx: &Context) -> Result<Outcome> {
         Command::Revert(args) => revert::run(args, ctx),
         Command::Extend(args) => extend::run(args, ctx),
         Command::Expire(args) => expire::run(args, ctx),
-        Command::Status => status::run(ctx),
+        Command::Status(args) => status::run(args, ctx),
         Command::Diff => diff::run(ctx),
         Command::Doctor => doctor::run(ctx),
         Command::Bundle(args) => bundle::run(args, ctx),

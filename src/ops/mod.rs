@@ -100,6 +100,8 @@ pub enum Enforce {
     Lenient,
     /// Report what would be reverted; write nothing (`--dry-run`).
     DryRun,
+    /// Only look: no lock, no recovery, no expiry (`status --peek`); what is due shows as overdue.
+    Peek,
 }
 
 impl Enforce {
@@ -176,6 +178,18 @@ impl Context {
     /// A read-only command (`Enforce::Lenient`) that may not lock the target (the state belongs
     /// to another user) still shows what is recorded, with a warning that nothing was enforced.
     pub fn open_target(&self, target: Target, enforce: Enforce) -> Result<Opened> {
+        if enforce == Enforce::Peek {
+            let session = Session::open_unlocked(target)?;
+            if crate::store::has_pending(&session.target, session.state.serial) {
+                self.ui.warning(
+                    "an interrupted dbgini write awaits: this shows the state before it; `dbgini status` without --peek finishes or discards it",
+                );
+            }
+            return Ok(Opened {
+                session,
+                expired: Vec::new(),
+            });
+        }
         let session = match Session::open(target.clone(), &self.caller) {
             Err(Error::Io { source, .. })
                 if enforce == Enforce::Lenient

@@ -7,9 +7,9 @@ use crate::error::Result;
 use crate::lease::{Lease, Managed, detect_drift};
 use crate::outcome::{EndedLease, LeaseStatus, ManagedKey, Measured, Status};
 
-/// Runs `status`.
-pub fn status(ctx: &Context) -> Result<Status> {
-    let opened = ctx.open(Enforce::Lenient)?;
+/// Runs `status`: with `Enforce::Peek` it only looks (no lock, no recovery, no expiry).
+pub fn status(ctx: &Context, enforce: Enforce) -> Result<Status> {
+    let opened = ctx.open(enforce)?;
     of(ctx, opened)
 }
 

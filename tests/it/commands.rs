@@ -351,3 +351,21 @@ fn schedule_warns_about_a_temporary_binary_and_uninstall_removes_both_kinds() {
         .status(1)
         .run();
 }
+
+#[test]
+fn status_peek_changes_nothing_even_with_an_expired_lease() {
+    let env = expired_router();
+    let before = env.snapshot();
+    env.test(&["status", "--peek"])
+        .at(LATER)
+        .stdout_has("OVERDUE")
+        .stderr_lacks("reverted")
+        .run();
+    let v = env.test(&["status", "--peek"]).at(LATER).json();
+    assert_eq!(v["changed"], false, "{v}");
+    assert_eq!(v["overdue"].as_array().unwrap().len(), 1, "{v}");
+    assert!(env.snapshot() == before, "status --peek wrote something");
+    // Without --peek, status enforces expiry as every command does.
+    env.test(&["status"]).at(LATER).stderr_has("reverted").run();
+    assert!(env.snapshot() != before);
+}
