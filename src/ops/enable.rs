@@ -16,7 +16,6 @@ use crate::ini::Document;
 use crate::lease::{self, Change, Lease};
 use crate::live::Mode;
 use crate::outcome::{Changed, Enable, lease_line};
-use crate::output::{JsonDiff, unified_diff};
 use crate::profile::{Profile, RenderContext, Resolved, Rule, format_duration};
 
 /// What `enable` is asked to do, validated.
@@ -339,7 +338,6 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
         }
     }
 
-    let diff = unified_diff(&before, &applied.after, &name);
     let n = applied.changes.len();
     let msg = format!(
         "{} {} for {}: lease {}; {n} setting{} changed{}{}",
@@ -369,18 +367,16 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
             .hint(format!("to undo: dbgini --ini {name} revert {}", lease.id));
     }
     Ok(Enable {
-        change: Changed {
-            ini: name,
-            dry_run: opts.dry_run,
-            mode: Some(applied.mode),
-            console_commands: applied.console_commands,
-            leases: plan.state.leases,
+        change: Changed::applied(
+            ctx,
+            name,
+            opts.dry_run,
+            &before,
+            applied,
+            plan,
             expired,
-            changes: applied.changes,
-            drift: plan.drift,
-            diff: JsonDiff::new(&diff, &before, &applied.after, ctx.json),
             msg,
-        },
+        ),
         already: false,
         lease,
     })

@@ -329,6 +329,34 @@ impl Context {
 }
 
 impl crate::outcome::Changed {
+    /// The outcome of a changing command that applied `plan`: the file as `applied` left it
+    /// against `before`, the leases and hand changes of the plan.
+    #[allow(clippy::too_many_arguments)]
+    pub fn applied(
+        ctx: &Context,
+        ini: String,
+        dry_run: bool,
+        before: &[u8],
+        applied: apply::Applied,
+        plan: crate::lease::Plan,
+        expired: Vec<Lease>,
+        msg: String,
+    ) -> crate::outcome::Changed {
+        let diff = crate::output::unified_diff(before, &applied.after, &ini);
+        crate::outcome::Changed {
+            diff: crate::output::JsonDiff::new(&diff, before, &applied.after, ctx.json),
+            ini,
+            dry_run,
+            mode: Some(applied.mode),
+            console_commands: applied.console_commands,
+            leases: plan.state.leases,
+            expired,
+            changes: applied.changes,
+            drift: plan.drift,
+            msg,
+        }
+    }
+
     /// The outcome of a changing command that found nothing to do: the file as it is, the mode it
     /// would have used (null when that cannot be told).
     pub fn nothing(

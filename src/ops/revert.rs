@@ -7,7 +7,6 @@ use crate::error::Result;
 use crate::lease::{self, Change, Lease};
 use crate::live::Mode;
 use crate::outcome::{Changed, Revert};
-use crate::output::{JsonDiff, unified_diff};
 
 /// What `revert` is asked to do.
 #[derive(Clone, Debug)]
@@ -124,20 +123,17 @@ pub fn revert(ctx: &Context, opts: &Options<'_>) -> Result<Revert> {
         }
     );
     ctx.ui.status(msg.clone());
-    let diff = unified_diff(&before, &applied.after, &name);
     Ok(Revert {
-        change: Changed {
-            ini: name,
-            dry_run: opts.dry_run,
-            mode: Some(applied.mode),
-            console_commands: applied.console_commands,
-            leases: plan.state.leases,
+        change: Changed::applied(
+            ctx,
+            name,
+            opts.dry_run,
+            &before,
+            applied,
+            plan,
             expired,
-            changes: applied.changes,
-            drift: plan.drift,
-            diff: JsonDiff::new(&diff, &before, &applied.after, ctx.json),
             msg,
-        },
+        ),
         reverted: ids,
     })
 }

@@ -109,13 +109,7 @@ fn the_ansible_module_is_idempotent_and_supports_check_and_diff_mode() {
     );
     assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
     // The reason arrives whole, spaces and all, in the audit log.
-    let audit = std::fs::read_to_string(
-        env.ini
-            .parent()
-            .unwrap()
-            .join(".dbgini/notes.ini/audit.jsonl"),
-    )
-    .unwrap();
+    let audit = env.audit();
     assert!(audit.contains("\"reason\":\"case TS012345\""), "{audit}");
     // No deprecated `warnings` passed to exit_json (ansible-core 2.23 removes it).
     assert!(!stdout(&out).contains("deprecat"), "{}", stdout(&out));

@@ -305,13 +305,7 @@ fn the_audit_log_and_the_lease_name_the_human_behind_sudo() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["lease"]["user"], "alice (sudo as root)");
-    let audit = std::fs::read_to_string(
-        env.ini
-            .parent()
-            .unwrap()
-            .join(".dbgini/notes.ini/audit.jsonl"),
-    )
-    .unwrap();
+    let audit = env.audit();
     assert!(
         audit.contains("\"user\":\"alice (sudo as root)\""),
         "{audit}"

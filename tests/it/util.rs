@@ -168,6 +168,17 @@ impl Env {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&out)))
     }
 
+    /// The audit log of this notes.ini, as text.
+    pub fn audit(&self) -> String {
+        std::fs::read_to_string(
+            self.ini
+                .parent()
+                .unwrap()
+                .join(".dbgini/notes.ini/audit.jsonl"),
+        )
+        .unwrap()
+    }
+
     /// The notes.ini bytes now.
     pub fn bytes(&self) -> Vec<u8> {
         std::fs::read(&self.ini).unwrap()
