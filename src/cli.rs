@@ -1,5 +1,6 @@
 //! The command line as clap parses it. Only parsing: `cmd::*` validates.
 
+use clap_complete::ArgValueCandidates;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -154,6 +155,7 @@ pub struct StatusArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ShowArgs {
     /// Profile name, or path to a .toml profile or a KEY=VALUE snippet
+    #[arg(add = ArgValueCandidates::new(crate::complete::profiles))]
     pub profile: String,
 }
 
@@ -161,6 +163,7 @@ pub struct ShowArgs {
 #[derive(Clone, Debug, Args)]
 pub struct EnableArgs {
     /// Profile name (see `dbgini profiles`), or path to a .toml profile or a KEY=VALUE snippet
+    #[arg(add = ArgValueCandidates::new(crate::complete::profiles))]
     pub profile: String,
 
     /// How long the lease lasts, e.g. 2h, 90m, 1h30m [default: the profile's default]
@@ -222,7 +225,7 @@ pub struct EnableArgs {
 #[derive(Clone, Debug, Args)]
 pub struct RevertArgs {
     /// A lease id or a profile name [default: the only active lease]
-    #[arg(conflicts_with = "all")]
+    #[arg(conflicts_with = "all", add = ArgValueCandidates::new(crate::complete::leases))]
     pub lease: Option<String>,
 
     /// Revert every active lease
@@ -256,6 +259,7 @@ pub struct TidyArgs {
 pub struct BundleArgs {
     /// A lease id or profile name, active or recently ended [default: the only active lease, else
     /// the one that ended last]
+    #[arg(add = ArgValueCandidates::new(crate::complete::leases))]
     pub lease: Option<String>,
 
     /// The archive to write, or - for standard output
@@ -291,6 +295,7 @@ pub struct HistoryArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ExtendArgs {
     /// A lease id or a profile name [default: the only active lease]
+    #[arg(add = ArgValueCandidates::new(crate::complete::leases))]
     pub lease: Option<String>,
 
     /// The new lease time, counted from now, e.g. 1h

@@ -1,4 +1,6 @@
-//! The config file (`<config dir>/dbgini/config.toml`).
+//! The config files: the site's (`/etc/dbgini/config.toml`, `%ProgramData%\dbgini\config.toml` on
+//! Windows), then the user's (`<config dir>/dbgini/config.toml`), each setting of the user's
+//! winning over the site's.
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +43,47 @@ impl Config {
 }
 
 impl Config {
+    /// `self` with every setting `over` has replaced by `over`'s.
+    pub fn under(self, over: Config) -> Config {
+        Config {
+            ini: over.ini.or(self.ini),
+            max_duration: over.max_duration.or(self.max_duration),
+            mode: over.mode.or(self.mode),
+            console_cmd: over.console_cmd.or(self.console_cmd),
+            console_as: over.console_as.or(self.console_as),
+        }
+    }
+
+    /// Reads the site's config file, which may name the console command root runs: on Unix it
+    /// must belong to root (or the caller) and be writable by nobody else, as `/etc` files are.
+    pub fn load_site(path: &Path) -> Result<Config> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            match std::fs::metadata(path) {
+                Ok(m) => {
+                    let me = rustix::process::geteuid().as_raw();
+                    if (m.uid() != 0 && m.uid() != me) || m.mode() & 0o022 != 0 {
+                        return Err(Error::invalid(
+                            format!(
+                                "{}: the site config belongs to uid {} with mode {:o}; dbgini reads it only when it belongs to root and only root may write it",
+                                path.display(),
+                                m.uid(),
+                                m.mode() & 0o7777
+                            ),
+                            format!("chown root: {0} && chmod go-w {0}", path.display()),
+                        ));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(Config::default());
+                }
+                Err(e) => return Err(Error::io("read", path, e)),
+            }
+        }
+        Config::load(path)
+    }
+
     /// Reads the config file; a missing file is an empty config.
     pub fn load(path: &Path) -> Result<Config> {
         let text = match std::fs::read_to_string(path) {

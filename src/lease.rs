@@ -372,6 +372,11 @@ pub struct Drift {
     pub expected: String,
     /// What is there now (`None` when the line is gone).
     pub found: Option<String>,
+    /// What the key was before dbgini changed it (`None`: it was not in notes.ini); what
+    /// `revert --force` puts back while a lease still manages the key. Absent in records written
+    /// before dbgini 0.2.
+    #[serde(default)]
+    pub original: Option<String>,
     /// With `--force`: dbgini overwrote it; otherwise it was left and released.
     pub overridden: bool,
 }
@@ -457,6 +462,7 @@ fn drift_in(doc: &Document, found: &Lookup, state: &State) -> Result<Vec<Drift>,
                 key: m.key.clone(),
                 expected: m.expected.lossy(),
                 found: found.map(lossy),
+                original: m.baseline_value().as_deref().map(lossy),
                 overridden: false,
             });
         }

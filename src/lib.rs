@@ -16,6 +16,7 @@ pub mod atomic;
 pub mod bytes;
 pub mod cli;
 pub mod cmd;
+pub mod complete;
 pub mod config;
 pub mod crash;
 pub mod docs;

@@ -17,6 +17,9 @@ use dbgini::store::Caller;
 use dbgini::ui::{Kind, Style, Ui};
 
 fn main() -> std::process::ExitCode {
+    // `COMPLETE=bash dbgini` prints the dynamic completion script; the shell then calls dbgini
+    // with COMPLETE set for each completion (profile names, lease ids) and this exits there.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
     // `--version --json` (clap prints `--version` alone, and stops before other flags).
@@ -193,11 +196,15 @@ fn emit(bytes: std::io::Result<Vec<u8>>) -> std::process::ExitCode {
 
 /// Everything from outside the process: environment, config, clock, user and host.
 fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
+    let system_root =
+        std::env::var_os("DBGINI_SYSTEM_ROOT").map_or_else(|| PathBuf::from("/"), PathBuf::from);
     let config_dir = dirs::config_dir().map(|d| d.join("dbgini"));
     let config_file = config_dir.as_ref().map(|d| d.join("config.toml"));
+    // The site's settings first, the user's over them.
+    let site = Config::load_site(&site_config(&system_root))?;
     let config = match &config_file {
-        Some(f) => Config::load(f)?,
-        None => Config::default(),
+        Some(f) => site.under(Config::load(f)?),
+        None => site,
     };
     let flag = cli.ini.clone().or_else(|| {
         std::env::var_os("DBGINI_INI")
@@ -244,6 +251,18 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
         Ok(human) if !human.is_empty() && human != user => format!("{human} (sudo as {user})"),
         _ => user,
     };
+    // The person behind automation (the Ansible module's `actor`), named with the account it ran
+    // as: a label for the record, never a permission.
+    let user = match std::env::var("DBGINI_ACTOR") {
+        Ok(actor)
+            if !actor.trim().is_empty()
+                && actor.trim() != user
+                && !actor.contains(['\n', '\r', '\0']) =>
+        {
+            format!("{} via {user}", actor.trim())
+        }
+        _ => user,
+    };
     let command = std::iter::once("dbgini".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
@@ -270,12 +289,17 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
         Err(_) => dbgini::store::boot_clock(),
     };
     // Root's registry is system-wide, so the timer (running as root) sees every target.
-    let registry = match std::env::var_os("DBGINI_REGISTRY") {
-        Some(dir) => PathBuf::from(dir),
-        None if uid() == Some(0) => PathBuf::from("/var/lib/dbgini/targets"),
-        None => dirs::data_dir()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("dbgini/targets"),
+    let (registry, per_user) = match std::env::var_os("DBGINI_REGISTRY") {
+        Some(dir) => (PathBuf::from(dir), false),
+        None if uid() == Some(0) => (PathBuf::from("/var/lib/dbgini/targets"), false),
+        // Windows has no root timer reading a system registry yet (issue 15): the enable warning
+        // about missing enforcement covers it there.
+        None => (
+            dirs::data_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("dbgini/targets"),
+            cfg!(unix),
+        ),
     };
     let exe = std::env::current_exe()
         .and_then(dunce::canonicalize)
@@ -305,7 +329,10 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
             boot,
             lock_timeout: Duration::from_secs(cli.lock_timeout),
         },
-        registry: Registry { dir: registry },
+        registry: Registry {
+            dir: registry,
+            per_user,
+        },
         max_duration: config.max_duration()?,
         tz: local_time_zone(),
         exe,
@@ -341,9 +368,21 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
             use std::io::IsTerminal;
             !cli.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
         },
-        system_root: std::env::var_os("DBGINI_SYSTEM_ROOT")
-            .map_or_else(|| PathBuf::from("/"), PathBuf::from),
+        system_root,
     })
+}
+
+/// The site-wide config file: `/etc/dbgini/config.toml` (below `DBGINI_SYSTEM_ROOT` in tests), or
+/// `%ProgramData%\dbgini\config.toml` on Windows.
+fn site_config(system_root: &Path) -> PathBuf {
+    if cfg!(windows) {
+        std::env::var_os("ProgramData")
+            .map_or_else(|| PathBuf::from(r"C:\ProgramData"), PathBuf::from)
+            .join("dbgini")
+            .join("config.toml")
+    } else {
+        system_root.join("etc/dbgini/config.toml")
+    }
 }
 
 /// The local time zone, from `TZ` or `/etc/localtime`, read as TZif data directly: jiff's

@@ -17,6 +17,9 @@ use crate::store::sha256;
 pub struct Registry {
     /// The directory.
     pub dir: PathBuf,
+    /// This is a user's own registry (dbgini run by someone other than root, without
+    /// `DBGINI_REGISTRY`): root's timer, which reads the system registry, does not see it.
+    pub per_user: bool,
 }
 
 impl Registry {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::apply::{OnTimeout, Route, apply};
 use super::guards::{PreflightArgs, preflight};
-use super::{Asked, Context, Enforce, check_editable, drift_warning, refused};
+use super::{Asked, Context, Enforce, Released, check_editable, drift_warning, refused};
 use crate::error::{Error, Result};
 use crate::guard::MinFree;
 use crate::ini::Document;
@@ -291,7 +291,8 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
         }
     }
     for d in &plan.drift {
-        ctx.ui.warning(drift_warning(d));
+        ctx.ui
+            .warning(drift_warning(d, Released::by(&plan, d, opts.dry_run)));
     }
     for w in &resolved.warnings {
         ctx.ui.warning(w.clone());
@@ -330,7 +331,14 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
     )?;
     if !opts.dry_run {
         ctx.register(session);
-        if !super::schedule::enforcement_installed(ctx) {
+        if ctx.registry.per_user {
+            ctx.ui.warning(format!(
+                "you are not root, so this lease is listed in your own registry ({}), which the timer (running as root) does not read: it expires at {} only if dbgini runs on this notes.ini by then; enable it as root (sudo) so the timer covers it, or keep `dbgini watch --ini {}` running",
+                ctx.registry.dir.display(),
+                crate::output::at(lease.expires, &ctx.tz),
+                session.target.ini.display()
+            ));
+        } else if !super::schedule::enforcement_installed(ctx) {
             ctx.ui.warning(format!(
                 "this lease will only expire when dbgini next runs on this server; run `dbgini schedule install` (as root) so a timer reverts it at {}, or keep `dbgini watch` running",
                 crate::output::at(lease.expires, &ctx.tz)

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::SignedDuration;
 
 use super::apply::{OnTimeout, Route, apply};
-use super::{Context, Enforce, Opened, check_editable, drift_warning, guards, refused};
+use super::{Context, Enforce, Opened, Released, check_editable, drift_warning, guards, refused};
 use crate::error::Result;
 use crate::lease::{self, Change, Lease};
 use crate::output::{at, relative, unified_diff};
@@ -130,7 +130,8 @@ pub fn enforce(ctx: &Context, opened: &mut Opened, enforce: Enforce) -> Result<(
         });
     }
     for d in &plan.drift {
-        ctx.ui.warning(drift_warning(d));
+        ctx.ui
+            .warning(drift_warning(d, Released::by(&plan, d, dry_run)));
     }
     if !dry_run {
         ctx.register(session);

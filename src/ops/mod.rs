@@ -358,7 +358,8 @@ impl crate::outcome::Changed {
     }
 
     /// The outcome of a changing command that found nothing to do: the file as it is, the mode it
-    /// would have used (null when that cannot be told).
+    /// would have used (null when that cannot be told), and the hand changes to managed keys (each
+    /// also a warning).
     pub fn nothing(
         ctx: &Context,
         session: &Session,
@@ -369,6 +370,11 @@ impl crate::outcome::Changed {
         msg: String,
     ) -> crate::outcome::Changed {
         let doc = session.doc();
+        // Nothing is written, so a hand change stays managed: shown, not released.
+        let drift = crate::lease::detect_drift(&doc, &session.state).unwrap_or_default();
+        for d in &drift {
+            ctx.ui.warning(drift_warning(d, Released::Not));
+        }
         crate::outcome::Changed {
             ini,
             dry_run,
@@ -377,7 +383,7 @@ impl crate::outcome::Changed {
             leases: session.state.leases.clone(),
             expired,
             changes: Vec::new(),
-            drift: Vec::new(),
+            drift,
             diff: crate::output::JsonDiff::new("", &session.bytes, &session.bytes, ctx.json),
             msg,
         }
@@ -414,21 +420,63 @@ pub fn refused(session: &Session, source: IniError) -> Error {
     }
 }
 
+/// Whether a hand change that a warning reports has been given up by dbgini for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Released {
+    /// Only seen (status, a dry run, nothing to do): a lease still manages the key, so
+    /// `revert --force` can still put the original back.
+    Not,
+    /// This run writes the release: the key is left as found and no lease manages it any more.
+    Now,
+    /// Released, and managed again at once by a lease of this run (enabling the same profile
+    /// again): the value found is what a revert puts back now.
+    Retaken,
+}
+
+impl Released {
+    /// How `plan` (applied for real unless `dry_run`) leaves the hand change `d`.
+    pub fn by(plan: &crate::lease::Plan, d: &Drift, dry_run: bool) -> Released {
+        let managed = plan
+            .state
+            .managed
+            .iter()
+            .any(|m| m.key.eq_ignore_ascii_case(&d.key));
+        match (managed, dry_run) {
+            (true, _) => Released::Retaken,
+            (false, true) => Released::Not,
+            (false, false) => Released::Now,
+        }
+    }
+}
+
 /// The warning for a key changed by hand.
-pub fn drift_warning(d: &Drift) -> String {
+pub fn drift_warning(d: &Drift, released: Released) -> String {
     let found = d
         .found
         .as_deref()
         .map_or("no line at all".to_string(), |f| format!("'{f}'"));
+    let original = match &d.original {
+        Some(v) => format!("'{v}'"),
+        None => "not set".to_string(),
+    };
     if d.overridden {
-        format!(
+        return format!(
             "{} had been changed by hand (dbgini wrote '{}', found {found}); --force overwrote it",
             d.key, d.expected
-        )
-    } else {
-        format!(
-            "{} was changed by hand since dbgini set it (dbgini wrote '{}', found {found}): left as it is, and dbgini no longer manages it; `dbgini revert --force` would put the original back",
+        );
+    }
+    match released {
+        Released::Not => format!(
+            "{} was changed by hand since dbgini set it (dbgini wrote '{}', found {found}): the next change dbgini makes leaves it as it is and stops managing it; `dbgini revert --force` would put back what it was before dbgini ({original})",
             d.key, d.expected
-        )
+        ),
+        Released::Now => format!(
+            "{} was changed by hand since dbgini set it (dbgini wrote '{}', found {found}): left as it is, and dbgini no longer manages it, so no revert will change it; before dbgini it was {original}: set it back by hand if the hand change was not meant to stay",
+            d.key, d.expected
+        ),
+        Released::Retaken => format!(
+            "{} was changed by hand since dbgini set it (dbgini wrote '{}', found {found}): the lease enabled now manages it from the value found, so a revert puts back {found}, not what it was before dbgini ({original})",
+            d.key, d.expected
+        ),
     }
 }

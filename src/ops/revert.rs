@@ -2,7 +2,7 @@
 
 use super::apply::{OnTimeout, Route, apply};
 use super::select::{self, Which};
-use super::{Context, Enforce, check_editable, drift_warning, refused};
+use super::{Context, Enforce, Released, check_editable, drift_warning, refused};
 use crate::error::Result;
 use crate::lease::{self, Change, Lease};
 use crate::live::Mode;
@@ -79,7 +79,8 @@ pub fn revert(ctx: &Context, opts: &Options<'_>) -> Result<Revert> {
     );
     let before = session.bytes.clone();
     for d in &plan.drift {
-        ctx.ui.warning(drift_warning(d));
+        ctx.ui
+            .warning(drift_warning(d, Released::by(&plan, d, opts.dry_run)));
     }
     let record = ctx.audit(ids.clone(), plan.changes.clone(), plan.drift.clone(), None);
     let refresh: Vec<String> = chosen.iter().flat_map(|l| l.refresh.clone()).collect();

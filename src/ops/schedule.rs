@@ -202,11 +202,34 @@ fn unit_exists(root: &Path, unit: &str) -> bool {
     .any(|d| root.join(d).join(unit).exists())
 }
 
+/// The kind of enforcement installed below `root`: systemd when its timer is there, else cron when
+/// its entry is, else none.
+fn installed_kind(ctx: &Context, root: &Path, domino_unit: &str) -> Result<Option<Kind>> {
+    let exe = exe_text(ctx)?;
+    let all_there =
+        |files: Vec<(PathBuf, String)>| files.iter().all(|(rel, _)| root.join(rel).exists());
+    Ok(
+        if root.join(TIMER).exists() || all_there(systemd_files(&exe, domino_unit)) {
+            Some(Kind::Systemd)
+        } else if all_there(cron_files(&exe)) {
+            Some(Kind::Cron)
+        } else {
+            None
+        },
+    )
+}
+
 /// Runs `schedule`.
 pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
     let root = args.root.clone().unwrap_or_else(|| ctx.system_root.clone());
     let live = args.root.is_none() && ctx.system_root == Path::new("/");
-    let kind = kind(args.kind, &root);
+    let kind = match (args.action, args.kind) {
+        // Status reads what is there, of either kind, before guessing what this machine would use.
+        (ScheduleAction::Status, None) => {
+            installed_kind(ctx, &root, &args.domino_unit)?.unwrap_or_else(|| kind(None, &root))
+        }
+        (_, asked) => kind(asked, &root),
+    };
     let files = match kind {
         Kind::Systemd => systemd_files(&exe_text(ctx)?, &args.domino_unit),
         Kind::Cron => cron_files(&exe_text(ctx)?),

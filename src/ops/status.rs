@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Context, Enforce, Opened, drift_warning, guards, refused};
+use super::{Context, Enforce, Opened, Released, drift_warning, guards, refused};
 use crate::error::Result;
 use crate::lease::{Lease, Managed, detect_drift};
 use crate::outcome::{EndedLease, LeaseStatus, ManagedKey, Measured, Status};
@@ -21,7 +21,7 @@ pub fn of(ctx: &Context, opened: Opened) -> Result<Status> {
     let state = &session.state;
     let drift = detect_drift(&doc, state).map_err(|e| refused(session, e))?;
     for d in &drift {
-        ctx.ui.warning(drift_warning(d));
+        ctx.ui.warning(drift_warning(d, Released::Not));
     }
     let (mode, mode_reason) = match ctx.mode_for(session, &doc, false) {
         Ok((m, why)) => (Some(m), why.to_string()),

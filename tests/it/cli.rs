@@ -358,3 +358,109 @@ fn usage_errors_under_json_are_one_json_object_on_stdout() {
     assert!(env.run(&["enable"]).stdout.is_empty());
     assert!(env.ok(&["--json", "--help"]).stdout.starts_with(b"Switch"));
 }
+
+#[cfg(unix)]
+#[test]
+fn the_site_config_is_read_under_the_users_and_must_be_root_only() {
+    let env = Env::new(&prod());
+    let site = env.dir.path().join("root/etc/dbgini");
+    std::fs::create_dir_all(&site).unwrap();
+    let site_file = site.join("config.toml");
+    std::fs::write(
+        &site_file,
+        format!(
+            "ini = {:?}\nmax_duration = \"1h\"\n",
+            env.ini.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&site_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // The site's notes.ini and maximum apply without --ini ...
+    env.bare()
+        .args(["enable", "router", "--for", "2h"])
+        .output()
+        .map(|o| {
+            assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+            assert!(
+                stderr(&o).contains("global maximum (config max_duration) of 1h"),
+                "{}",
+                stderr(&o)
+            );
+        })
+        .unwrap();
+    // ... and the user's config wins where it says something.
+    let user = env.dir.path().join("home/.config/dbgini");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(user.join("config.toml"), "max_duration = \"3h\"\n").unwrap();
+    let out = env
+        .bare()
+        .args(["enable", "router", "--for", "2h"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
+
+    // A site config others may write could name the console command root runs: refused.
+    std::fs::set_permissions(&site_file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let before = env.bytes();
+    let out = env.bare().args(["revert"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("only root may write it") && stderr(&out).contains("chmod go-w"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.bytes() == before);
+}
+
+#[test]
+fn dynamic_completion_offers_profiles_and_active_lease_ids() {
+    let env = Env::new(&prod());
+    let complete = |words: &[&str]| {
+        let out = env
+            .bare()
+            .env("COMPLETE", "fish")
+            .env("DBGINI_INI", &env.ini)
+            .arg("--")
+            .arg("dbgini")
+            .args(words)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    // The script the shell sources.
+    let script = env.bare().env("COMPLETE", "bash").output().unwrap();
+    assert!(
+        stdout(&script).contains("_clap_complete_dbgini"),
+        "{}",
+        stdout(&script)
+    );
+
+    let profiles = complete(&["enable", ""]);
+    for p in crate::util::PROFILES {
+        assert!(
+            profiles.lines().any(|l| l.starts_with(&format!("{p}\t"))),
+            "{p}: {profiles}"
+        );
+    }
+    // No lease yet: nothing but flags for revert.
+    assert!(
+        complete(&["revert", ""])
+            .lines()
+            .all(|l| l.starts_with("--"))
+    );
+    let v = env.json(&["enable", "router"], 0);
+    let id = v["lease"]["id"].as_str().unwrap().to_string();
+    let leases = complete(&["revert", ""]);
+    assert!(
+        leases.contains(&format!("{id}\trouter until 2026-11-30T14:00:00Z")),
+        "{leases}"
+    );
+    assert!(
+        leases.contains("router\tevery active lease of this profile"),
+        "{leases}"
+    );
+    let extend = complete(&["extend", "rou"]);
+    assert!(extend.contains(&id), "{extend}");
+}

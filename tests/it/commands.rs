@@ -344,6 +344,23 @@ fn schedule_warns_about_a_temporary_binary_and_uninstall_removes_both_kinds() {
     env.test(&["schedule", "status", "--cron", "--root", root])
         .status(1)
         .run();
+    // Status without a kind reads what is installed, whichever kind (the test root has no
+    // /run/systemd/system, so a guess would say cron).
+    env.test(&["schedule", "status", "--root", root])
+        .status(1)
+        .stderr_has("not (fully) installed")
+        .run();
+    env.test(&["schedule", "install", "--systemd", "--root", root])
+        .run();
+    let v = env.test(&["schedule", "status", "--root", root]).json();
+    assert_eq!(v["kind"], "systemd", "{v}");
+    assert_eq!(v["exit_code"], 0, "{v}");
+    env.test(&["schedule", "uninstall", "--root", root]).run();
+    env.test(&["schedule", "install", "--cron", "--root", root])
+        .run();
+    let v = env.test(&["schedule", "status", "--root", root]).json();
+    assert_eq!(v["kind"], "cron", "{v}");
+    assert_eq!(v["exit_code"], 0, "{v}");
 }
 
 #[test]

@@ -814,3 +814,58 @@ fn first_time_enables_racing_each_other_all_succeed() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_lease_the_root_timer_cannot_see_is_said_so() {
+    // Someone other than root enables a lease: it goes into their own registry, which the timer
+    // (root's) does not read, and enable must say so instead of implying the timer covers it.
+    let env = Env::new(&prod());
+    let bin_dir = tempfile::tempdir().unwrap();
+    let mut c = if is_root() {
+        if Command::new("setpriv").arg("--version").output().is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "setpriv (util-linux) is missing in CI"
+            );
+            eprintln!("skipped: no setpriv (util-linux) to run dbgini as another user");
+            return;
+        }
+        let bin = bin_dir.path().join("dbgini");
+        std::fs::copy(env!("CARGO_BIN_EXE_dbgini"), &bin).unwrap();
+        for d in [env.dir.path(), bin_dir.path()] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        for p in [
+            env.dir.path().join("home"),
+            env.dir.path().join("data"),
+            env.ini.clone(),
+        ] {
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        }
+        let probe = env.bare();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .env_clear()
+            .envs(probe.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("USER", "nobody");
+        c
+    } else {
+        env.bare()
+    };
+    c.env_remove("DBGINI_REGISTRY")
+        .env("XDG_DATA_HOME", env.dir.path().join("home/.local/share"))
+        .arg("--ini")
+        .arg(&env.ini)
+        .args(["enable", "router", "--for", "1h"]);
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out).replace('\n', " ");
+    assert!(
+        err.contains("you are not root, so this lease is listed in your own registry")
+            && err.contains("home/.local/share/dbgini/targets")
+            && err.contains("dbgini watch --ini"),
+        "{err}"
+    );
+}
