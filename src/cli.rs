@@ -18,7 +18,8 @@ changed), 4 notes.ini or dbgini's record of it changed, then a later step failed
 )]
 pub struct Cli {
     /// The notes.ini to work on [default: $DBGINI_INI, else `ini` in the config file, else
-    /// /local/notesdata/notes.ini when it exists]
+    /// /local/notesdata/notes.ini when it exists (Windows: C:\Program Files\HCL\Domino\notes.ini,
+    /// else its Data\notes.ini)]
     #[arg(long, global = true, value_name = "PATH")]
     pub ini: Option<PathBuf>,
 
@@ -51,7 +52,7 @@ pub struct Cli {
 
     /// The program that passes one command to the server console; the command is appended as its
     /// last argument [default: $DBGINI_CONSOLE_CMD, else `console_cmd` in the config file, else
-    /// "/opt/hcl/domino/bin/server -c"]
+    /// "/opt/hcl/domino/bin/server -c" (Windows: "C:\Program Files\HCL\Domino\nserver.exe" -c)]
     #[arg(long, global = true, value_name = "COMMAND")]
     pub console_cmd: Option<String>,
 
@@ -96,7 +97,7 @@ pub enum Command {
     Extend(ExtendArgs),
     /// Revert every lease whose time is up (what the timer runs)
     Expire(ExpireArgs),
-    /// Install, remove or check the timer that runs `dbgini expire` (systemd or cron)
+    /// Install, remove or check the timer that runs `dbgini expire` (systemd, cron or Task Scheduler)
     Schedule(ScheduleArgs),
     /// Stay in the foreground and revert leases as they expire (servers without systemd or cron)
     Watch(WatchArgs),
@@ -337,12 +338,17 @@ pub struct ScheduleArgs {
     pub action: ScheduleAction,
 
     /// Use a systemd timer [default: when systemd runs this machine]
-    #[arg(long, conflicts_with = "cron")]
+    #[arg(long, conflicts_with_all = ["cron", "task_scheduler"])]
     pub systemd: bool,
 
-    /// Use a cron entry in /etc/cron.d
-    #[arg(long)]
+    /// Use a cron entry in /etc/cron.d [default: on Linux without systemd]
+    #[arg(long, conflicts_with = "task_scheduler")]
     pub cron: bool,
+
+    /// Use a Windows Task Scheduler task (every minute and at start-up, as SYSTEM) [default: on
+    /// Windows]; elsewhere with --dry-run or --root, to see or stage its definition
+    #[arg(long)]
+    pub task_scheduler: bool,
 
     /// The Domino service unit that gets an ExecStartPre drop-in (systemd); `.service` is added
     /// when missing

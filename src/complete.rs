@@ -6,7 +6,7 @@
 //! completer sees only the word being completed, not an `--ini` earlier on the line. Nothing is
 //! locked, written or recovered; a state that cannot be read offers no lease ids.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap_complete::engine::CompletionCandidate;
 
@@ -49,7 +49,7 @@ fn ini() -> Option<PathBuf> {
     let config = config_dir()
         .and_then(|d| Config::load(&d.join("config.toml")).ok())
         .unwrap_or_default();
-    config::resolve_ini(env, &config, Path::new(config::DEFAULT_INI).exists())
+    config::resolve_ini(env, &config, config::default_ini())
 }
 
 /// Active lease ids (with profile and expiry as help), then their profile names.

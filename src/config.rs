@@ -11,6 +11,34 @@ use crate::error::{Error, Result};
 /// Where notes.ini usually is on a Linux Domino server.
 pub const DEFAULT_INI: &str = "/local/notesdata/notes.ini";
 
+/// Where notes.ini usually is on a Windows Domino server: the program directory (where the
+/// installer puts it, unless the server is started with `=path`), then the data directory below it
+/// (where Domino 14 appears to keep it; see docs/domino.md).
+pub const DEFAULT_INI_WINDOWS: [&str; 2] = [
+    r"C:\Program Files\HCL\Domino\notes.ini",
+    r"C:\Program Files\HCL\Domino\Data\notes.ini",
+];
+
+/// The default notes.ini of this platform that exists, if one does.
+pub fn default_ini() -> Option<PathBuf> {
+    let candidates: &[&str] = if cfg!(windows) {
+        &DEFAULT_INI_WINDOWS
+    } else {
+        &[DEFAULT_INI]
+    };
+    candidates.iter().map(PathBuf::from).find(|p| p.is_file())
+}
+
+/// The console command when none is configured: HCL's `server -c` on Linux, `nserver -c` in the
+/// default program directory on Windows.
+pub fn default_console_cmd() -> &'static str {
+    if cfg!(windows) {
+        r#""C:\Program Files\HCL\Domino\nserver.exe" -c"#
+    } else {
+        "/opt/hcl/domino/bin/server -c"
+    }
+}
+
 /// The settings the config file may hold.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,13 +128,12 @@ impl Config {
     }
 }
 
-/// The notes.ini to use: the flag (or `DBGINI_INI`), else the config, else [`DEFAULT_INI`] when
-/// `default_exists`.
+/// The notes.ini to use: the flag (or `DBGINI_INI`), else the config, else `default` (the
+/// platform's default notes.ini that exists, [`default_ini`]).
 pub fn resolve_ini(
     flag: Option<PathBuf>,
     config: &Config,
-    default_exists: bool,
+    default: Option<PathBuf>,
 ) -> Option<PathBuf> {
-    flag.or_else(|| config.ini.clone())
-        .or_else(|| default_exists.then(|| PathBuf::from(DEFAULT_INI)))
+    flag.or_else(|| config.ini.clone()).or(default)
 }

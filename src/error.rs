@@ -311,6 +311,24 @@ impl Error {
                 active.join("; ")
             ),
             Error::ProfileSyntax { .. } => "fix the profile file; `dbgini show router` prints a complete example".into(),
+            // Windows: a running server (or an editor) that holds notes.ini open without
+            // FILE_SHARE_DELETE makes the replace fail (ERROR_ACCESS_DENIED, or
+            // ERROR_SHARING_VIOLATION); the rename failed before anything changed.
+            Error::Io { source, path, action }
+                if cfg!(windows)
+                    && (source.raw_os_error() == Some(32)
+                        || (*action == "replace"
+                            && source.kind() == std::io::ErrorKind::PermissionDenied)) =>
+            {
+                format!(
+                    "another program may hold {} open and not let it be replaced (a running Domino server, or an editor), or you may not change it; notes.ini and dbgini's record were not changed: use --mode console while the server runs, or stop the server and close the file (as Administrator), then run dbgini again",
+                    path.display()
+                )
+            }
+            Error::Io { source, path, .. } if cfg!(windows) && source.kind() == std::io::ErrorKind::PermissionDenied => format!(
+                "run dbgini as Administrator, or as a user allowed to change {} and its folder; notes.ini was not changed",
+                path.display()
+            ),
             Error::Io { source, path, .. } => match source.kind() {
                 // Root is refused only by the system itself: an immutable file, a read-only or
                 // protected mount, a security module.

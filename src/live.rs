@@ -60,17 +60,101 @@ impl Mode {
 /// What detection found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Detected {
-    /// A process named `server` runs in the data directory.
+    /// The server process using this notes.ini runs (Linux: `server` in the data directory;
+    /// Windows: `nserver.exe` with this notes.ini), with its process id.
     Running(u32),
     /// No such process.
     Stopped,
-    /// Cannot tell (not Linux, no /proc, no permission).
+    /// Cannot tell (no /proc, no permission).
     Unknown(String),
 }
 
-/// Looks for Domino's `server` process whose working directory is one of `data_dirs` (Linux,
-/// through `/proc/PID/exe` and `/proc/PID/cwd`).
-pub fn detect(data_dirs: &[PathBuf]) -> Detected {
+/// Looks for the Domino server that uses `ini`: on Linux the `server` process whose working
+/// directory is one of `data_dirs` (through `/proc`), on Windows [`detect_windows`].
+pub fn detect(data_dirs: &[PathBuf], ini: &Path) -> Detected {
+    #[cfg(windows)]
+    return detect_windows(data_dirs, ini);
+    #[cfg(not(windows))]
+    {
+        let _ = ini;
+        detect_proc(data_dirs)
+    }
+}
+
+/// How a Windows server process relates to this notes.ini: `=PATH` on its command line names the
+/// notes.ini it uses; without it, the server uses the notes.ini of its program directory (or, as
+/// Domino 14 appears to, of its working directory, the data directory).
+pub fn windows_server_uses(
+    exe: Option<&Path>,
+    cwd: Option<&Path>,
+    args: &[String],
+    ini: &Path,
+    data_dirs: &[PathBuf],
+) -> bool {
+    let same = |a: &Path, b: &Path| {
+        let norm = |p: &Path| {
+            dunce::canonicalize(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .to_string_lossy()
+                .to_lowercase()
+        };
+        norm(a) == norm(b)
+    };
+    if let Some(named) = args.iter().find_map(|a| a.strip_prefix('=')) {
+        return same(Path::new(named), ini);
+    }
+    let in_dir = |d: &Path| ini.parent().is_some_and(|p| same(p, d));
+    exe.and_then(Path::parent).is_some_and(in_dir)
+        || cwd.is_some_and(|c| in_dir(c) || data_dirs.iter().any(|d| same(c, d)))
+}
+
+/// Windows: a running `nserver.exe` (or the `server.exe` of an older or partitioned install)
+/// that uses `ini` ([`windows_server_uses`]), from the process table (the `sysinfo` crate). A
+/// server whose working directory and command line cannot be read (another user's, without
+/// Administrator rights) makes the answer unknown.
+#[cfg(windows)]
+fn detect_windows(data_dirs: &[PathBuf], ini: &Path) -> Detected {
+    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+    let Ok(mut sys) = System::new() else {
+        return Detected::Unknown("cannot read the process table".into());
+    };
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::All,
+        true,
+        ProcessRefreshKind::nothing()
+            .with_exe(UpdateKind::Always)
+            .with_cwd(UpdateKind::Always)
+            .with_cmd(UpdateKind::Always),
+    );
+    let mut unreadable = None;
+    for (pid, p) in sys.processes() {
+        let name = p.name().to_string_lossy().to_lowercase();
+        if name != "nserver.exe" && name != "server.exe" {
+            continue;
+        }
+        let args: Vec<String> = p
+            .cmd()
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        if p.cwd().is_none() && p.cmd().is_empty() {
+            unreadable = Some(format!(
+                "cannot see which notes.ini {name} (process {pid}) uses: run dbgini as Administrator"
+            ));
+            continue;
+        }
+        if windows_server_uses(p.exe(), p.cwd(), &args, ini, data_dirs) {
+            return Detected::Running(pid.as_u32());
+        }
+    }
+    unreadable.map_or(Detected::Stopped, Detected::Unknown)
+}
+
+/// Linux: Domino's `server` process whose working directory is one of `data_dirs` (through
+/// `/proc/PID/exe` and `/proc/PID/cwd`).
+#[cfg_attr(windows, allow(dead_code))]
+fn detect_proc(data_dirs: &[PathBuf]) -> Detected {
     let proc = Path::new("/proc");
     let Ok(entries) = std::fs::read_dir(proc) else {
         return Detected::Unknown("there is no /proc to look for the Domino server process".into());
@@ -321,6 +405,37 @@ mod tests {
             !kernel_threads().contains(&std::process::id()),
             "this test's own process is never skipped"
         );
+    }
+
+    #[test]
+    fn a_windows_server_is_matched_by_its_ini_argument_program_or_data_directory() {
+        let ini = Path::new("C:/Program Files/HCL/Domino/notes.ini");
+        let exe = Path::new("C:/Program Files/HCL/Domino/nserver.exe");
+        let none: &[PathBuf] = &[];
+        // The program directory's notes.ini, without =PATH.
+        assert!(windows_server_uses(Some(exe), None, &[], ini, none));
+        // =PATH names the notes.ini it uses, whatever the directories say (case-insensitive).
+        let other = Path::new("D:/Domino/Data/notes.ini");
+        let named = ["=d:/DOMINO/data/NOTES.INI".to_string()];
+        assert!(windows_server_uses(Some(exe), None, &named, other, none));
+        assert!(!windows_server_uses(Some(exe), None, &named, ini, none));
+        // The data directory as working directory (Domino 14, or Directory= in notes.ini).
+        let data = [PathBuf::from("D:/Domino/Data")];
+        assert!(windows_server_uses(
+            Some(exe),
+            Some(Path::new("D:/Domino/Data")),
+            &[],
+            other,
+            &data
+        ));
+        // Another server's program and data directories: not this notes.ini.
+        assert!(!windows_server_uses(
+            Some(Path::new("E:/Domino2/nserver.exe")),
+            Some(Path::new("E:/Domino2/Data")),
+            &[],
+            other,
+            &data
+        ));
     }
 
     #[test]

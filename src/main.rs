@@ -211,7 +211,7 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     });
-    let ini = config::resolve_ini(flag, &config, Path::new(config::DEFAULT_INI).exists());
+    let ini = config::resolve_ini(flag, &config, config::default_ini());
     let mut dirs = Vec::new();
     if let Some(d) = &cli.profiles_dir
         && !d.is_dir()
@@ -292,8 +292,14 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
     let (registry, per_user) = match std::env::var_os("DBGINI_REGISTRY") {
         Some(dir) => (PathBuf::from(dir), false),
         None if uid() == Some(0) => (PathBuf::from("/var/lib/dbgini/targets"), false),
-        // Windows has no root timer reading a system registry yet (issue 15): the enable warning
-        // about missing enforcement covers it there.
+        // Windows: one registry for the machine, which the scheduled task (SYSTEM) reads.
+        None if cfg!(windows) => (
+            std::env::var_os("ProgramData")
+                .map_or_else(|| PathBuf::from(r"C:\ProgramData"), PathBuf::from)
+                .join("dbgini")
+                .join("targets"),
+            false,
+        ),
         None => (
             dirs::data_dir()
                 .unwrap_or_else(std::env::temp_dir)
@@ -313,7 +319,7 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
                 .filter(|s| !s.is_empty())
         })
         .or_else(|| config.console_cmd.clone())
-        .unwrap_or_else(|| "/opt/hcl/domino/bin/server -c".into());
+        .unwrap_or_else(|| config::default_console_cmd().into());
     Ok(Context {
         ini,
         config_file,

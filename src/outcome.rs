@@ -467,7 +467,7 @@ pub struct Schedule {
     pub action: String,
     /// `--dry-run`.
     pub dry_run: bool,
-    /// `systemd` or `cron`.
+    /// `systemd`, `cron` or `task-scheduler`.
     pub kind: String,
     /// The files of that kind.
     pub files: Vec<ScheduleFile>,

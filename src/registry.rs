@@ -3,8 +3,8 @@
 //!
 //! A directory with one small file per target, named by a hash of the target's real path and
 //! holding that path. One file each means concurrent dbgini runs never contend for a shared list.
-//! System-wide (`/var/lib/dbgini/targets`) when run as root, otherwise in the user's data
-//! directory; `main` decides.
+//! System-wide (`/var/lib/dbgini/targets`; `%ProgramData%\dbgini\targets` on Windows) when run as
+//! root (on Windows, always), otherwise in the user's data directory; `main` decides.
 
 use std::path::{Path, PathBuf};
 

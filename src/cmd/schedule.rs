@@ -10,9 +10,10 @@ use crate::outcome::Outcome;
 pub fn run(args: &ScheduleArgs, ctx: &Context) -> Result<Outcome> {
     let opts = schedule::Options {
         action: args.action,
-        kind: match (args.systemd, args.cron) {
-            (true, _) => Some(Kind::Systemd),
-            (_, true) => Some(Kind::Cron),
+        kind: match (args.systemd, args.cron, args.task_scheduler) {
+            (true, _, _) => Some(Kind::Systemd),
+            (_, true, _) => Some(Kind::Cron),
+            (_, _, true) => Some(Kind::TaskScheduler),
             _ => None,
         },
         domino_unit: args.domino_unit.clone(),

@@ -103,7 +103,7 @@ impl Context {
             dirs.push(String::from_utf8_lossy(dir).trim().into());
         }
         let shown = dirs[0].display().to_string();
-        match (self.mode, detect(&dirs)) {
+        match (self.mode, detect(&dirs, &session.target.real)) {
             (ModeChoice::Console, _) => Ok((Mode::Console, ModeWhy::Asked(Mode::Console))),
             (ModeChoice::File, Detected::Running(pid)) if force_file => {
                 Ok((Mode::File, ModeWhy::Forced { pid }))

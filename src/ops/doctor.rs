@@ -164,8 +164,12 @@ pub fn doctor(ctx: &Context) -> Result<Doctor> {
             findings.push(finding(
                 Severity::Warning,
                 "no-enforcement",
-                "leases are active but no timer or cron entry enforces their expiry".into(),
-                "`dbgini schedule install` (as root), or keep `dbgini watch` running",
+                "leases are active but no timer, cron entry or scheduled task enforces their expiry"
+                    .into(),
+                format!(
+                    "`dbgini schedule install` ({}), or keep `dbgini watch` running",
+                    super::schedule::AS_ADMIN
+                ),
             ));
         }
     }

@@ -340,7 +340,9 @@ pub fn enable(ctx: &Context, opts: &Options) -> Result<Enable> {
             ));
         } else if !super::schedule::enforcement_installed(ctx) {
             ctx.ui.warning(format!(
-                "this lease will only expire when dbgini next runs on this server; run `dbgini schedule install` (as root) so a timer reverts it at {}, or keep `dbgini watch` running",
+                "this lease will only expire when dbgini next runs on this server; run `dbgini schedule install` ({}) so {} reverts it at {}, or keep `dbgini watch` running",
+                super::schedule::AS_ADMIN,
+                super::schedule::ENFORCER,
                 crate::output::at(lease.expires, &ctx.tz)
             ));
         }

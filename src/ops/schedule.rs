@@ -6,6 +6,10 @@
 //! `ExecStartPre=` runs `dbgini expire --all-targets`, so an expired setting is reverted before
 //! Domino reads notes.ini. Without systemd: `/etc/cron.d/dbgini-expire` (every minute and
 //! `@reboot`). The same texts are shipped in `contrib/`.
+//!
+//! Windows: a Task Scheduler task, `\dbgini\dbgini-expire` (every minute, at start-up, missed runs
+//! caught up, as SYSTEM), registered with `schtasks /Create /XML` from a generated task definition
+//! kept in `%ProgramData%\dbgini\dbgini-expire.xml` (UTF-16, as Task Scheduler exports it).
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +40,10 @@ pub const TIMER: &str = "etc/systemd/system/dbgini-expire.timer";
 pub const SERVICE: &str = "etc/systemd/system/dbgini-expire.service";
 /// Where the cron entry goes.
 pub const CRON: &str = "etc/cron.d/dbgini-expire";
+/// Where the Task Scheduler definition goes (below the system drive on Windows).
+pub const TASK_XML: &str = "ProgramData/dbgini/dbgini-expire.xml";
+/// The Task Scheduler task's name (path).
+pub const TASK_NAME: &str = r"\dbgini\dbgini-expire";
 
 /// Which mechanism.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +52,106 @@ pub enum Kind {
     Systemd,
     /// cron.d entry.
     Cron,
+    /// Windows Task Scheduler task.
+    TaskScheduler,
+}
+
+impl Kind {
+    /// `systemd`, `cron` or `task-scheduler`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Systemd => "systemd",
+            Kind::Cron => "cron",
+            Kind::TaskScheduler => "task-scheduler",
+        }
+    }
+}
+
+/// Who may install enforcement on this system, as messages say it: `as root`, `as Administrator`.
+pub const AS_ADMIN: &str = if cfg!(windows) {
+    "as Administrator"
+} else {
+    "as root"
+};
+
+/// What enforcement is called on this system: a timer (systemd or cron), a scheduled task.
+pub const ENFORCER: &str = if cfg!(windows) {
+    "a scheduled task"
+} else {
+    "a timer"
+};
+
+/// Escapes text for XML element content.
+fn xml_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The Task Scheduler definition (path relative to the root), calling dbgini at `exe` (a path that
+/// may hold spaces: `Command` holds it alone, unquoted). Every minute from a fixed start, at
+/// start-up, and as soon as possible after a missed run; as SYSTEM (S-1-5-18); one instance at a
+/// time; stopped after 10 minutes.
+pub fn task_files(exe: &str) -> Vec<(PathBuf, String)> {
+    let text = format!(
+        r#"<?xml version="1.0" encoding="UTF-16"?>
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <RegistrationInfo>
+    <Author>dbgini</Author>
+    <Description>Reverts expired dbgini debug leases in HCL Domino notes.ini files, every minute and at start-up.</Description>
+    <URI>{name}</URI>
+  </RegistrationInfo>
+  <Triggers>
+    <BootTrigger>
+      <Enabled>true</Enabled>
+    </BootTrigger>
+    <TimeTrigger>
+      <Repetition>
+        <Interval>PT1M</Interval>
+        <StopAtDurationEnd>false</StopAtDurationEnd>
+      </Repetition>
+      <StartBoundary>2000-01-01T00:00:00</StartBoundary>
+      <Enabled>true</Enabled>
+    </TimeTrigger>
+  </Triggers>
+  <Principals>
+    <Principal id="System">
+      <UserId>S-1-5-18</UserId>
+      <RunLevel>HighestAvailable</RunLevel>
+    </Principal>
+  </Principals>
+  <Settings>
+    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
+    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>
+    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>
+    <StartWhenAvailable>true</StartWhenAvailable>
+    <ExecutionTimeLimit>PT10M</ExecutionTimeLimit>
+    <Enabled>true</Enabled>
+  </Settings>
+  <Actions Context="System">
+    <Exec>
+      <Command>{exe}</Command>
+      <Arguments>--quiet expire --all-targets</Arguments>
+    </Exec>
+  </Actions>
+</Task>
+"#,
+        name = xml_text(TASK_NAME),
+        exe = xml_text(exe)
+    );
+    vec![(PathBuf::from(TASK_XML), text)]
+}
+
+/// A file's bytes as written: the task definition in UTF-16LE with a byte order mark (what
+/// `schtasks /XML` reads and Task Scheduler exports), everything else as it is.
+pub fn encoded(rel: &Path, text: &str) -> Vec<u8> {
+    if rel.extension().is_some_and(|e| e == "xml") {
+        let mut out = vec![0xFF, 0xFE];
+        out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        out
+    } else {
+        text.as_bytes().to_vec()
+    }
 }
 
 /// The systemd files (paths relative to the root), calling dbgini at `exe`.
@@ -105,17 +213,50 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin\n\
 
 /// Whether a timer or cron entry is installed on this system.
 pub fn enforcement_installed(ctx: &Context) -> bool {
-    [TIMER, CRON]
+    [TIMER, CRON, TASK_XML]
         .iter()
-        .any(|p| ctx.system_root.join(p).exists())
+        .any(|p| system_root(ctx).join(p).exists())
+}
+
+/// The root the files go below: `/` (the system drive on Windows), or `DBGINI_SYSTEM_ROOT`.
+fn system_root(ctx: &Context) -> PathBuf {
+    if cfg!(windows) && ctx.system_root == Path::new("/") {
+        let drive = std::env::var("SystemDrive").unwrap_or_else(|_| "C:".into());
+        PathBuf::from(format!("{drive}\\"))
+    } else {
+        ctx.system_root.clone()
+    }
 }
 
 fn kind(asked: Option<Kind>, root: &Path) -> Kind {
     match asked {
         Some(k) => k,
+        None if cfg!(windows) => Kind::TaskScheduler,
         None if root.join("run/systemd/system").is_dir() => Kind::Systemd,
         None => Kind::Cron,
     }
+}
+
+/// The files of `kind`, calling dbgini as [`exe_text`] (or, for Task Scheduler, [`task_exe`]) says.
+fn files_of(ctx: &Context, kind: Kind, domino_unit: &str) -> Result<Vec<(PathBuf, String)>> {
+    Ok(match kind {
+        Kind::Systemd => systemd_files(&exe_text(ctx)?, domino_unit),
+        Kind::Cron => cron_files(&exe_text(ctx)?),
+        Kind::TaskScheduler => task_files(&task_exe(ctx)?),
+    })
+}
+
+/// dbgini's path for a Task Scheduler action: absolute; spaces are fine (the XML holds it alone),
+/// control characters and quotes are not.
+fn task_exe(ctx: &Context) -> Result<String> {
+    let exe = ctx.exe.display().to_string();
+    if !ctx.exe.is_absolute() || exe.chars().any(|c| c.is_control() || c == '"') {
+        return Err(Error::invalid(
+            format!("dbgini runs from {exe}, which a scheduled task cannot name safely"),
+            r"install dbgini to a plain path, e.g. C:\Program Files\dbgini\dbgini.exe, and run it from there",
+        ));
+    }
+    Ok(exe)
 }
 
 /// Where a package installs dbgini: units and cron entries call it there when it exists, whichever
@@ -203,57 +344,94 @@ fn unit_exists(root: &Path, unit: &str) -> bool {
 }
 
 /// The kind of enforcement installed below `root`: systemd when its timer is there, else cron when
-/// its entry is, else none.
-fn installed_kind(ctx: &Context, root: &Path, domino_unit: &str) -> Result<Option<Kind>> {
-    let exe = exe_text(ctx)?;
-    let all_there =
-        |files: Vec<(PathBuf, String)>| files.iter().all(|(rel, _)| root.join(rel).exists());
-    Ok(
-        if root.join(TIMER).exists() || all_there(systemd_files(&exe, domino_unit)) {
-            Some(Kind::Systemd)
-        } else if all_there(cron_files(&exe)) {
-            Some(Kind::Cron)
-        } else {
-            None
-        },
-    )
+/// its entry is, else Task Scheduler when its definition is, else none.
+fn installed_kind(root: &Path) -> Option<Kind> {
+    [
+        (TIMER, Kind::Systemd),
+        (CRON, Kind::Cron),
+        (TASK_XML, Kind::TaskScheduler),
+    ]
+    .into_iter()
+    .find(|(rel, _)| root.join(rel).exists())
+    .map(|(_, k)| k)
+}
+
+/// Writes `files` below `root` where they differ; whether any was written.
+fn write_files(ctx: &Context, root: &Path, files: &[(PathBuf, String)]) -> Result<bool> {
+    let mut changed = false;
+    for (rel, text) in files {
+        let path = root.join(rel);
+        let bytes = encoded(rel, text);
+        if std::fs::read(&path).is_ok_and(|b| b == bytes) {
+            continue;
+        }
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let perms = owner_of(dir);
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        atomic::write(&path, &bytes, perms)?;
+        ctx.ui.status(format!("wrote {}", path.display()));
+        changed = true;
+    }
+    Ok(changed)
+}
+
+/// What `run_cmd` is asked to run to activate, remove or query each kind (live only).
+fn install_live(ctx: &Context, kind: Kind, root: &Path) -> Result<()> {
+    match kind {
+        Kind::Systemd => {
+            run_cmd("systemctl", &["daemon-reload"])?;
+            run_cmd("systemctl", &["enable", "--now", "dbgini-expire.timer"])?;
+            ctx.ui.status("enabled and started dbgini-expire.timer");
+        }
+        Kind::TaskScheduler => {
+            let xml = root.join(TASK_XML);
+            let xml = xml.display().to_string();
+            run_cmd(
+                "schtasks",
+                &["/Create", "/TN", TASK_NAME, "/XML", &xml, "/F"],
+            )?;
+            ctx.ui.status(format!(
+                "registered the scheduled task {TASK_NAME} (as SYSTEM)"
+            ));
+        }
+        Kind::Cron => {}
+    }
+    Ok(())
 }
 
 /// Runs `schedule`.
 pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
-    let root = args.root.clone().unwrap_or_else(|| ctx.system_root.clone());
+    let root = args.root.clone().unwrap_or_else(|| system_root(ctx));
     let live = args.root.is_none() && ctx.system_root == Path::new("/");
     let kind = match (args.action, args.kind) {
-        // Status reads what is there, of either kind, before guessing what this machine would use.
+        // Status reads what is there, of any kind, before guessing what this machine would use.
         (ScheduleAction::Status, None) => {
-            installed_kind(ctx, &root, &args.domino_unit)?.unwrap_or_else(|| kind(None, &root))
+            installed_kind(&root).unwrap_or_else(|| kind(None, &root))
         }
         (_, asked) => kind(asked, &root),
     };
-    let files = match kind {
-        Kind::Systemd => systemd_files(&exe_text(ctx)?, &args.domino_unit),
-        Kind::Cron => cron_files(&exe_text(ctx)?),
+    let native = match kind {
+        Kind::TaskScheduler => cfg!(windows),
+        Kind::Systemd | Kind::Cron => cfg!(unix),
     };
-    let kind_name = if kind == Kind::Systemd {
-        "systemd"
-    } else {
-        "cron"
-    };
+    if live && !native && !args.dry_run && args.action != ScheduleAction::Status {
+        return Err(Error::invalid(
+            format!(
+                "{} enforcement is not this system's: installing it here would do nothing",
+                kind.name()
+            ),
+            "use --dry-run to see its files, or --root DIR to stage them for another machine",
+        ));
+    }
+    let files = files_of(ctx, kind, &args.domino_unit)?;
+    let kind_name = kind.name();
+    let admin = AS_ADMIN;
     let mut changed = false;
     let mut timer = None;
     let msg = match args.action {
         ScheduleAction::Install => {
-            for (rel, text) in &files {
-                let path = root.join(rel);
-                if args.dry_run || std::fs::read_to_string(&path).is_ok_and(|t| &t == text) {
-                    continue;
-                }
-                let dir = path.parent().unwrap_or(Path::new("/"));
-                let perms = owner_of(dir);
-                std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-                atomic::write(&path, text.as_bytes(), perms)?;
-                ctx.ui.status(format!("wrote {}", path.display()));
-                changed = true;
+            if !args.dry_run {
+                changed = write_files(ctx, &root, &files)?;
             }
             if let Some(exe) = temporary(&files) {
                 ctx.ui.warning(format!(
@@ -267,10 +445,13 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
                     unit = args.domino_unit
                 ));
             }
-            if live && kind == Kind::Systemd && !args.dry_run {
-                run_cmd("systemctl", &["daemon-reload"])?;
-                run_cmd("systemctl", &["enable", "--now", "dbgini-expire.timer"])?;
-                ctx.ui.status("enabled and started dbgini-expire.timer");
+            if kind == Kind::TaskScheduler {
+                ctx.ui.status(
+                    "at start-up the task and the Domino service start side by side: set the Domino service to \"Automatic (Delayed Start)\" so expired settings are reverted before Domino reads notes.ini",
+                );
+            }
+            if live && !args.dry_run {
+                install_live(ctx, kind, &root)?;
             }
             if args.dry_run {
                 format!("dry run: these {kind_name} files would be written; nothing was written")
@@ -286,11 +467,16 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
             if live && !args.dry_run && root.join(TIMER).exists() {
                 run_cmd("systemctl", &["disable", "--now", "dbgini-expire.timer"])?;
             }
-            // What either kind of install made, whichever kind this machine would use now.
-            let exe = exe_text(ctx)?;
-            let made: Vec<PathBuf> = systemd_files(&exe, &args.domino_unit)
+            if live && !args.dry_run && root.join(TASK_XML).exists() {
+                run_cmd("schtasks", &["/Delete", "/TN", TASK_NAME, "/F"])?;
+            }
+            // What any kind of install made, whichever kind this machine would use now.
+            let made: Vec<PathBuf> = [Kind::Systemd, Kind::Cron, Kind::TaskScheduler]
                 .into_iter()
-                .chain(cron_files(&exe))
+                .map(|k| files_of(ctx, k, &args.domino_unit))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
                 .map(|(rel, _)| rel)
                 .collect();
             for rel in &made {
@@ -325,19 +511,16 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
         }
         ScheduleAction::Status => {
             if live && kind == Kind::Systemd {
-                timer = Some(
-                    std::process::Command::new("systemctl")
-                        .args(["is-active", "dbgini-expire.timer"])
-                        .output()
-                        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-                        .unwrap_or_else(|e| format!("unknown ({e})")),
-                );
+                timer = Some(query("systemctl", &["is-active", "dbgini-expire.timer"]));
+            }
+            if live && kind == Kind::TaskScheduler {
+                timer = Some(query("schtasks", &["/Query", "/TN", TASK_NAME]));
             }
             if files.iter().all(|(rel, _)| root.join(rel).exists()) {
                 format!("expiry enforcement is installed ({kind_name})")
             } else {
                 format!(
-                    "expiry enforcement is not (fully) installed ({kind_name}); run `dbgini schedule install`"
+                    "expiry enforcement is not (fully) installed ({kind_name}); run `dbgini schedule install` ({admin})"
                 )
             }
         }
@@ -369,9 +552,98 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
     })
 }
 
+/// What a status command prints (its first line), or why it could not run.
+fn query(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_else(|e| format!("unknown ({e})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_task_definition_is_well_formed_and_complete() {
+        let exe = r"C:\Program Files\dbgini & co\dbgini.exe";
+        let files = task_files(exe);
+        assert_eq!(files.len(), 1);
+        let (rel, text) = &files[0];
+        assert_eq!(rel, Path::new(TASK_XML));
+        let doc = roxmltree::Document::parse(text).expect("well-formed XML");
+        let ns = "http://schemas.microsoft.com/windows/2004/02/mit/task";
+        let task = doc.root_element();
+        assert_eq!(task.tag_name().name(), "Task");
+        assert_eq!(task.tag_name().namespace(), Some(ns));
+        assert_eq!(task.attribute("version"), Some("1.2"));
+        let path = |names: &[&str]| -> Option<roxmltree::Node<'_, '_>> {
+            let mut node = task;
+            for n in names {
+                node = node.children().find(|c| c.has_tag_name((ns, *n)))?;
+            }
+            Some(node)
+        };
+        let text_at = |names: &[&str]| path(names).and_then(|n| n.text()).map(str::to_string);
+        // What the schema requires, and what makes it enforcement: the action, every minute,
+        // at start-up, missed runs caught up, as SYSTEM.
+        assert_eq!(
+            text_at(&["Actions", "Exec", "Command"]).as_deref(),
+            Some(exe)
+        );
+        assert_eq!(
+            text_at(&["Actions", "Exec", "Arguments"]).as_deref(),
+            Some("--quiet expire --all-targets")
+        );
+        assert!(path(&["Triggers", "BootTrigger"]).is_some());
+        assert_eq!(
+            text_at(&["Triggers", "TimeTrigger", "Repetition", "Interval"]).as_deref(),
+            Some("PT1M")
+        );
+        assert!(text_at(&["Triggers", "TimeTrigger", "StartBoundary"]).is_some());
+        assert_eq!(
+            text_at(&["Principals", "Principal", "UserId"]).as_deref(),
+            Some("S-1-5-18")
+        );
+        let principal = path(&["Principals", "Principal"]).unwrap().attribute("id");
+        assert_eq!(
+            path(&["Actions"]).unwrap().attribute("Context"),
+            principal,
+            "the action must run as the principal defined"
+        );
+        assert_eq!(
+            text_at(&["Settings", "StartWhenAvailable"]).as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            text_at(&["Settings", "MultipleInstancesPolicy"]).as_deref(),
+            Some("IgnoreNew")
+        );
+        assert_eq!(
+            text_at(&["RegistrationInfo", "URI"]).as_deref(),
+            Some(TASK_NAME)
+        );
+
+        // Written as UTF-16LE with a byte order mark, as the declaration says.
+        let bytes = encoded(rel, text);
+        assert_eq!(&bytes[..2], &[0xFF, 0xFE]);
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(&String::from_utf16(&units).unwrap(), text);
+        assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-16\"?>"));
+        // Other files are written as they are.
+        assert_eq!(encoded(Path::new(CRON), "x\n"), b"x\n");
+    }
 
     #[test]
     fn contrib_files_are_what_schedule_writes() {

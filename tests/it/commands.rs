@@ -380,3 +380,51 @@ fn status_peek_changes_nothing_even_with_an_expired_lease() {
     env.test(&["status"]).at(LATER).stderr_has("reverted").run();
     assert!(env.snapshot() != before);
 }
+
+#[test]
+fn schedule_stages_a_task_scheduler_definition_below_a_root() {
+    let env = Env::new(&prod());
+    let root = env.dir.path().join("winroot");
+    std::fs::create_dir_all(&root).unwrap();
+    let root_s = root.to_str().unwrap();
+    // --dry-run prints the definition.
+    env.test(&["schedule", "install", "--task-scheduler", "--dry-run"])
+        .stdout_has("<Interval>PT1M</Interval>")
+        .stdout_has("<UserId>S-1-5-18</UserId>")
+        .run();
+    // --root writes it, as UTF-16 with a byte order mark, once.
+    let v = env
+        .test(&["schedule", "install", "--task-scheduler", "--root", root_s])
+        .json();
+    assert_eq!(v["changed"], true, "{v}");
+    let xml = root.join("ProgramData/dbgini/dbgini-expire.xml");
+    let bytes = std::fs::read(&xml).unwrap();
+    assert_eq!(&bytes[..2], &[0xFF, 0xFE]);
+    let units: Vec<u16> = bytes[2..]
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let text = String::from_utf16(&units).unwrap();
+    assert!(
+        text.contains(&format!(
+            "<Command>{}</Command>",
+            std::fs::canonicalize(env!("CARGO_BIN_EXE_dbgini"))
+                .unwrap()
+                .display()
+        )),
+        "{text}"
+    );
+    let v = env
+        .test(&["schedule", "install", "--task-scheduler", "--root", root_s])
+        .json();
+    assert_eq!(
+        v["changed"], false,
+        "a second install rewrote the task: {v}"
+    );
+    // Status finds it without being told the kind; uninstall removes it.
+    let v = env.test(&["schedule", "status", "--root", root_s]).json();
+    assert_eq!(v["kind"], "task-scheduler", "{v}");
+    assert_eq!(v["exit_code"], 0, "{v}");
+    env.test(&["schedule", "uninstall", "--root", root_s]).run();
+    assert!(!xml.exists());
+}
