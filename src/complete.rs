@@ -14,7 +14,7 @@ use crate::config::{self, Config};
 use crate::profile::Catalog;
 
 fn config_dir() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("dbgini"))
+    config::user_dir()
 }
 
 /// Profile names, built-in and from the user and site profile directories.

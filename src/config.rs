@@ -8,6 +8,15 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+/// The user's dbgini config directory (its `config.toml` and `profiles/`): `DBGINI_CONFIG_DIR`,
+/// else `dbgini` in the platform's config directory (`~/.config`, `%APPDATA%`).
+pub fn user_dir() -> Option<PathBuf> {
+    std::env::var_os("DBGINI_CONFIG_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::config_dir().map(|d| d.join("dbgini")))
+}
+
 /// Where notes.ini usually is on a Linux Domino server.
 pub const DEFAULT_INI: &str = "/local/notesdata/notes.ini";
 

@@ -11,6 +11,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "The notes.ini to work on when --ini is not given (before `ini` in the config file).",
     ),
     (
+        "DBGINI_CONFIG_DIR",
+        "The directory of the user's config.toml and profiles/ (default: dbgini in the platform's config directory, ~/.config or %APPDATA%).",
+    ),
+    (
         "DBGINI_CONSOLE_CMD",
         "The console command when --console-cmd is not given (before `console_cmd` in the config file).",
     ),

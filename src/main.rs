@@ -198,7 +198,7 @@ fn emit(bytes: std::io::Result<Vec<u8>>) -> std::process::ExitCode {
 fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
     let system_root =
         std::env::var_os("DBGINI_SYSTEM_ROOT").map_or_else(|| PathBuf::from("/"), PathBuf::from);
-    let config_dir = dirs::config_dir().map(|d| d.join("dbgini"));
+    let config_dir = config::user_dir();
     let config_file = config_dir.as_ref().map(|d| d.join("config.toml"));
     // The site's settings first, the user's over them.
     let site = Config::load_site(&site_config(&system_root))?;

@@ -642,10 +642,18 @@ mod imp {
                 "is a symbolic link; dbgini never follows a link in its state".into(),
             )),
             Ok(m) if (want == Kind::Dir) != m.is_dir() || (want == Kind::File && !m.is_file()) => {
+                // Worded as on Unix: what it is, and what it should be.
+                let is = if m.is_dir() {
+                    "a directory"
+                } else if m.is_file() {
+                    "a file"
+                } else {
+                    "a device"
+                };
                 Err(untrusted(
                     path.to_path_buf(),
                     format!(
-                        "is not {}",
+                        "is {is}, not {}",
                         if want == Kind::Dir {
                             "a directory"
                         } else {

@@ -237,12 +237,22 @@ fn kind(asked: Option<Kind>, root: &Path) -> Kind {
     }
 }
 
-/// The files of `kind`, calling dbgini as [`exe_text`] (or, for Task Scheduler, [`task_exe`]) says.
+/// The path of dbgini that enforcement of `kind` calls: [`exe_text`], or for Task Scheduler
+/// [`task_exe`].
+fn exe_for(ctx: &Context, kind: Kind) -> Result<String> {
+    match kind {
+        Kind::Systemd | Kind::Cron => exe_text(ctx),
+        Kind::TaskScheduler => task_exe(ctx),
+    }
+}
+
+/// The files of `kind`, calling dbgini at [`exe_for`].
 fn files_of(ctx: &Context, kind: Kind, domino_unit: &str) -> Result<Vec<(PathBuf, String)>> {
+    let exe = exe_for(ctx, kind)?;
     Ok(match kind {
-        Kind::Systemd => systemd_files(&exe_text(ctx)?, domino_unit),
-        Kind::Cron => cron_files(&exe_text(ctx)?),
-        Kind::TaskScheduler => task_files(&task_exe(ctx)?),
+        Kind::Systemd => systemd_files(&exe, domino_unit),
+        Kind::Cron => cron_files(&exe),
+        Kind::TaskScheduler => task_files(&exe),
     })
 }
 
@@ -279,19 +289,21 @@ fn exe_text(ctx: &Context) -> Result<String> {
     Ok(exe)
 }
 
-/// The path of dbgini the files call, when it looks temporary: a cargo build directory, or a
-/// temp directory.
-fn temporary(files: &[(PathBuf, String)]) -> Option<String> {
-    let exe = files
+/// Whether the path of dbgini that enforcement would call looks temporary: a cargo build
+/// directory, or a temp directory (Unix or Windows).
+fn temporary(exe: &str) -> bool {
+    let p = exe.replace('\\', "/").to_ascii_lowercase();
+    ["/tmp/", "/var/tmp/", "/dev/shm/"]
         .iter()
-        .flat_map(|(_, text)| text.split_whitespace())
-        .find(|w| w.starts_with('/') && w.ends_with("/dbgini"))?;
-    let temp = ["/tmp/", "/var/tmp/", "/dev/shm/"]
-        .iter()
-        .any(|t| exe.starts_with(t))
-        || exe.contains("/target/debug/")
-        || exe.contains("/target/release/");
-    temp.then(|| exe.to_string())
+        .any(|t| p.starts_with(t))
+        // cargo's target directory, also of a cross build (target/<triple>/debug/).
+        || (p.contains("/target/") && (p.contains("/debug/") || p.contains("/release/")))
+        || ["/appdata/local/temp/", "/windows/temp/"]
+            .iter()
+            .any(|t| p.contains(t))
+        || std::env::temp_dir()
+            .to_str()
+            .is_some_and(|t| p.starts_with(&t.replace('\\', "/").to_ascii_lowercase()))
 }
 
 /// Runs a program without a shell; a failure is an error naming the command.
@@ -433,9 +445,15 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
             if !args.dry_run {
                 changed = write_files(ctx, &root, &files)?;
             }
-            if let Some(exe) = temporary(&files) {
+            let exe = exe_for(ctx, kind)?;
+            if temporary(&exe) {
                 ctx.ui.warning(format!(
-                    "the {kind_name} files call dbgini at {exe}, which looks temporary (a build directory or a temp directory): when it is gone, nothing reverts expired leases; install dbgini (the package, or /usr/local/bin/dbgini) and run schedule install again from there"
+                    "the {kind_name} files call dbgini at {exe}, which looks temporary (a build directory or a temp directory): when it is gone, nothing reverts expired leases; install dbgini ({}) and run schedule install again from there",
+                    if cfg!(windows) {
+                        r"e.g. to C:\Program Files\dbgini\dbgini.exe"
+                    } else {
+                        "the package, or /usr/local/bin/dbgini"
+                    }
                 ));
             }
             if kind == Kind::Systemd && !unit_exists(&root, &args.domino_unit) {

@@ -411,6 +411,8 @@ fn schedule_stages_a_task_scheduler_definition_below_a_root() {
             std::fs::canonicalize(env!("CARGO_BIN_EXE_dbgini"))
                 .unwrap()
                 .display()
+                .to_string()
+                .trim_start_matches(r"\\?\")
         )),
         "{text}"
     );

@@ -173,7 +173,7 @@ fn a_file_changed_after_an_interrupted_write_stops_with_an_explanation() {
     let before = env.snapshot();
     let out = env.run(&["enable", "router"]);
     assert_eq!(out.status.code(), Some(3));
-    let err = stderr(&out);
+    let err = stderr(&out).replace('\\', "/");
     assert!(
         err.contains("was interrupted")
             && err.contains(".dbgini/notes.ini/pending")

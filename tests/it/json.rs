@@ -152,14 +152,23 @@ fn watch_json_prints_json_lines_each_an_object_of_the_schema() {
             .unwrap_or_else(|_| panic!("no revert logged: {seen:?}"));
         seen.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")));
     }
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &watch.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert_eq!(watch.wait().unwrap().code(), Some(0));
+    // SIGTERM on Unix (a clean exit); Windows has no SIGTERM to send, so it is ended by force.
+    #[cfg(unix)]
+    {
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-TERM", &watch.id().to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert_eq!(watch.wait().unwrap().code(), Some(0));
+    }
+    #[cfg(not(unix))]
+    {
+        watch.kill().unwrap();
+        let _ = watch.wait();
+    }
     seen.extend(
         rx.iter()
             .map(|l| serde_json::from_str::<Value>(&l).unwrap()),

@@ -1,25 +1,31 @@
-//! Live mode against a fake Domino console (`tests/fake-console.py`) and a stand-in server process
-//! (a copy of `sleep` named `server`, running in the data directory).
+//! Live mode against a fake Domino console (`tests/fake_console.rs`, the `fake-console` test
+//! binary) and a stand-in server process (a copy of it named `server`, `nserver.exe` on Windows,
+//! idling in the data directory).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 
 use crate::util::{Env, corpus_file, stderr, stdout};
 
-/// A process named `server` whose working directory is the data directory, killed on drop.
+/// A process named as Domino's server (`server`, or `nserver.exe` on Windows) whose working
+/// directory is the data directory, killed on drop.
 struct StandIn(Child);
 
 impl StandIn {
     fn start(env: &Env) -> StandIn {
         let bin = env.dir.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        let server = bin.join("server");
-        std::fs::copy("/bin/sleep", &server).unwrap();
+        let server = bin.join(if cfg!(windows) {
+            "nserver.exe"
+        } else {
+            "server"
+        });
+        std::fs::copy(env!("CARGO_BIN_EXE_fake-console"), &server).unwrap();
         // Another test thread's fork may still hold the fresh copy open for writing, and exec
         // then fails with "text file busy" (ETXTBSY) until that child execs: retry that error only.
         for _ in 0..200 {
             match Command::new(&server)
-                .arg("600")
+                .args(["--idle", "600"])
                 .current_dir(env.ini.parent().unwrap())
                 .spawn()
             {
@@ -42,12 +48,7 @@ impl Drop for StandIn {
 }
 
 fn fake() -> String {
-    format!(
-        "python3 \"{}\"",
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fake-console.py")
-            .display()
-    )
+    format!("\"{}\"", env!("CARGO_BIN_EXE_fake-console"))
 }
 
 fn log_path(env: &Env) -> PathBuf {
@@ -248,8 +249,7 @@ fn unrelated_rewrites_by_the_server_cause_no_false_drift() {
     let _server = StandIn::start(&env);
     assert!(live(&env, &["enable", "router"]).status.success());
     // The server rewrites the whole file for an unrelated change and moves lines around.
-    let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-console.py"))
+    let out = Command::new(env!("CARGO_BIN_EXE_fake-console"))
         .arg("set config ServerTasksAt2=UpdAll,Compact")
         .current_dir(env.ini.parent().unwrap())
         .env("FAKE_CHURN", "1")
@@ -369,20 +369,13 @@ fn the_console_command_runs_as_the_owner_of_notes_ini_never_as_root() {
     // The stand-in console and its logs where that user may reach them.
     let tools = tempfile::tempdir().unwrap();
     std::fs::set_permissions(tools.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-    let script = tools.path().join("fake-console.py");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-console.py"),
-        &script,
-    )
-    .unwrap();
+    let script = tools.path().join("fake-console");
+    std::fs::copy(env!("CARGO_BIN_EXE_fake-console"), &script).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let ids = tools.path().join("ids");
     let out = env
         .cmd()
-        .env(
-            "DBGINI_CONSOLE_CMD",
-            format!("python3 {}", script.display()),
-        )
+        .env("DBGINI_CONSOLE_CMD", format!("\"{}\"", script.display()))
         .env("FAKE_LOG", tools.path().join("commands"))
         .env("FAKE_ID_LOG", &ids)
         .args(["--mode", "console", "enable", "router"])
@@ -417,10 +410,7 @@ fn the_console_command_runs_as_the_owner_of_notes_ini_never_as_root() {
     std::fs::remove_file(&ids).unwrap();
     let out = env
         .cmd()
-        .env(
-            "DBGINI_CONSOLE_CMD",
-            format!("python3 {}", script.display()),
-        )
+        .env("DBGINI_CONSOLE_CMD", format!("\"{}\"", script.display()))
         .env("FAKE_ID_LOG", &ids)
         .env("FAKE_MODE", "never")
         .args([
@@ -496,12 +486,10 @@ fn the_container_preset_passes_its_arguments_without_a_shell() {
     std::fs::set_permissions(&docker, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let args = env.dir.path().join("docker-args");
     let preset = format!(
-        "{} exec -u notes -w {} domino-ctr python3 \"{}\"",
+        "{} exec -u notes -w {} domino-ctr \"{}\"",
         docker.display(),
         data.display(),
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fake-console.py")
-            .display()
+        env!("CARGO_BIN_EXE_fake-console")
     );
     let out = env
         .cmd()

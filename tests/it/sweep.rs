@@ -1,6 +1,7 @@
 //! The correctness sweep: defects found by trying dbgini as a hostile and as a hurried admin
 //! would. Each test is named after what broke, and failed before its fix.
 
+#[cfg(unix)]
 use std::path::Path;
 use std::process::Command;
 
@@ -341,6 +342,8 @@ fn snippet_mistakes_are_named_plainly() {
     );
 }
 
+// FIFOs and /dev/null exist only on Unix.
+#[cfg(unix)]
 #[test]
 fn the_ini_argument_that_is_not_a_regular_file_says_so() {
     let env = Env::new(&prod());

@@ -74,7 +74,7 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("home")).unwrap();
         std::fs::create_dir(dir.path().join("data")).unwrap();
-        let ini = dir.path().join("data/notes.ini");
+        let ini = dir.path().join("data").join("notes.ini");
         std::fs::write(&ini, bytes).unwrap();
         Env {
             dir,
@@ -98,6 +98,8 @@ impl Env {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
+            // Windows reads the known folder, not an environment variable: name it directly.
+            .env("DBGINI_CONFIG_DIR", home.join(".config").join("dbgini"))
             .env("USER", "tester")
             .env("DBGINI_REGISTRY", self.dir.path().join("registry"))
             .env("DBGINI_SYSTEM_ROOT", self.dir.path().join("root"))
@@ -129,7 +131,7 @@ impl Env {
 
     /// Runs dbgini at another time and asserts the exit code; returns the output.
     pub fn run_at(&self, now: &str, args: &[&str], code: i32) -> Output {
-        let out = self.at(now).args(args).output().unwrap();
+        let out = output(self.at(now).args(args));
         assert_eq!(
             out.status.code(),
             Some(code),
@@ -141,7 +143,7 @@ impl Env {
 
     /// Runs dbgini with `args`.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().unwrap()
+        output(self.cmd().args(args))
     }
 
     /// Runs dbgini and asserts success.
@@ -157,7 +159,7 @@ impl Env {
 
     /// Runs dbgini with `--json`, asserts the exit code, returns the parsed object.
     pub fn json(&self, args: &[&str], code: i32) -> serde_json::Value {
-        let out = self.cmd().arg("--json").args(args).output().unwrap();
+        let out = output(self.cmd().arg("--json").args(args));
         assert_eq!(
             out.status.code(),
             Some(code),
@@ -211,6 +213,45 @@ impl Env {
     /// The value of `key` in notes.ini now, as the line that holds it.
     pub fn lines_for(&self, key: &str) -> Vec<(usize, String)> {
         key_lines(&self.bytes(), key)
+    }
+}
+
+/// The members of a `.tar.gz` (as `bundle` writes it): `(path, bytes)` in archive order.
+pub fn read_archive(path: &Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().to_string_lossy().replace('\\', "/");
+            let mut bytes = Vec::new();
+            e.read_to_end(&mut bytes).unwrap();
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// One member of a `.tar.gz`, or empty when it is not there.
+pub fn archive_member(path: &Path, name: &str) -> Vec<u8> {
+    read_archive(path)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, b)| b)
+        .unwrap_or_default()
+}
+
+/// Runs `c` to completion. Under Wine, starting a process now and then fails with error 1359
+/// ("internal error") when many start at once: that start, and only that, is tried again.
+pub fn output(c: &mut Command) -> Output {
+    let mut tries = 0;
+    loop {
+        match c.output() {
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 5 => tries += 1,
+            r => return r.unwrap(),
+        }
     }
 }
 
@@ -363,7 +404,7 @@ impl Test<'_> {
             Some(now) => self.env.at(now),
             None => self.env.cmd(),
         };
-        let out = cmd.args(&self.args).output().unwrap();
+        let out = output(cmd.args(&self.args));
         let (o, e) = (stdout(&out), stderr(&out));
         let show = || format!("dbgini {:?}\n--- stdout:\n{o}\n--- stderr:\n{e}", self.args);
         assert_eq!(
