@@ -755,8 +755,29 @@ mod imp {
         std::fs::remove_file(dir.join(name))
     }
 
+    /// `MoveFileExW(REPLACE_EXISTING)` through `std::fs::rename`. Windows refuses to replace a
+    /// file that another process has open at that moment (ERROR_ACCESS_DENIED or
+    /// ERROR_SHARING_VIOLATION): another dbgini resolving the same path, a virus scanner, a
+    /// backup agent. Such opens are brief, so the rename is tried again for about a second
+    /// before the error stands (a server that holds the file open for good still fails, and is
+    /// explained by the error's help).
     pub fn rename(dir: &Dir, from: &str, to: &str) -> std::io::Result<()> {
-        std::fs::rename(dir.join(from), dir.join(to))
+        let (from, to) = (dir.join(from), dir.join(to));
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            match std::fs::rename(&from, &to) {
+                Err(e)
+                    if (e.kind() == std::io::ErrorKind::PermissionDenied
+                        || e.raw_os_error() == Some(32))
+                        && waited < std::time::Duration::from_secs(1) =>
+                {
+                    let step = std::time::Duration::from_millis(25);
+                    std::thread::sleep(step);
+                    waited += step;
+                }
+                r => return r,
+            }
+        }
     }
 
     pub fn link(src: &Dir, src_name: &str, dst: &Dir, name: &str) -> std::io::Result<()> {

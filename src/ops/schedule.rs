@@ -81,6 +81,11 @@ pub const ENFORCER: &str = if cfg!(windows) {
     "a timer"
 };
 
+/// `rel` (written with `/`) below `root`, with this system's separators.
+fn under(root: &Path, rel: impl AsRef<Path>) -> PathBuf {
+    root.join(rel.as_ref().iter().collect::<PathBuf>())
+}
+
 /// Escapes text for XML element content.
 fn xml_text(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -292,7 +297,15 @@ fn exe_text(ctx: &Context) -> Result<String> {
 /// Whether the path of dbgini that enforcement would call looks temporary: a cargo build
 /// directory, or a temp directory (Unix or Windows).
 fn temporary(exe: &str) -> bool {
-    let p = exe.replace('\\', "/").to_ascii_lowercase();
+    // One separator, one case, no drive letter (Wine's Z: is the Unix root).
+    let norm = |s: &str| {
+        let s = s.replace('\\', "/").to_ascii_lowercase();
+        match s.as_bytes() {
+            [_, b':', b'/', ..] => s[2..].to_string(),
+            _ => s,
+        }
+    };
+    let p = norm(exe);
     ["/tmp/", "/var/tmp/", "/dev/shm/"]
         .iter()
         .any(|t| p.starts_with(t))
@@ -303,7 +316,7 @@ fn temporary(exe: &str) -> bool {
             .any(|t| p.contains(t))
         || std::env::temp_dir()
             .to_str()
-            .is_some_and(|t| p.starts_with(&t.replace('\\', "/").to_ascii_lowercase()))
+            .is_some_and(|t| p.starts_with(&format!("{}/", norm(t).trim_end_matches('/'))))
 }
 
 /// Runs a program without a shell; a failure is an error naming the command.
@@ -364,7 +377,7 @@ fn installed_kind(root: &Path) -> Option<Kind> {
         (TASK_XML, Kind::TaskScheduler),
     ]
     .into_iter()
-    .find(|(rel, _)| root.join(rel).exists())
+    .find(|(rel, _)| under(root, rel).exists())
     .map(|(_, k)| k)
 }
 
@@ -372,7 +385,7 @@ fn installed_kind(root: &Path) -> Option<Kind> {
 fn write_files(ctx: &Context, root: &Path, files: &[(PathBuf, String)]) -> Result<bool> {
     let mut changed = false;
     for (rel, text) in files {
-        let path = root.join(rel);
+        let path = under(root, rel);
         let bytes = encoded(rel, text);
         if std::fs::read(&path).is_ok_and(|b| b == bytes) {
             continue;
@@ -396,7 +409,7 @@ fn install_live(ctx: &Context, kind: Kind, root: &Path) -> Result<()> {
             ctx.ui.status("enabled and started dbgini-expire.timer");
         }
         Kind::TaskScheduler => {
-            let xml = root.join(TASK_XML);
+            let xml = under(root, TASK_XML);
             let xml = xml.display().to_string();
             run_cmd(
                 "schtasks",
@@ -482,10 +495,10 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
             }
         }
         ScheduleAction::Uninstall => {
-            if live && !args.dry_run && root.join(TIMER).exists() {
+            if live && !args.dry_run && under(&root, TIMER).exists() {
                 run_cmd("systemctl", &["disable", "--now", "dbgini-expire.timer"])?;
             }
-            if live && !args.dry_run && root.join(TASK_XML).exists() {
+            if live && !args.dry_run && under(&root, TASK_XML).exists() {
                 run_cmd("schtasks", &["/Delete", "/TN", TASK_NAME, "/F"])?;
             }
             // What any kind of install made, whichever kind this machine would use now.
@@ -498,7 +511,7 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
                 .map(|(rel, _)| rel)
                 .collect();
             for rel in &made {
-                let path = root.join(rel);
+                let path = under(&root, rel);
                 if path.exists() {
                     if !args.dry_run {
                         std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
@@ -534,7 +547,7 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
             if live && kind == Kind::TaskScheduler {
                 timer = Some(query("schtasks", &["/Query", "/TN", TASK_NAME]));
             }
-            if files.iter().all(|(rel, _)| root.join(rel).exists()) {
+            if files.iter().all(|(rel, _)| under(&root, rel).exists()) {
                 format!("expiry enforcement is installed ({kind_name})")
             } else {
                 format!(
@@ -559,8 +572,8 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
         files: files
             .into_iter()
             .map(|(rel, content)| ScheduleFile {
-                present: root.join(&rel).exists(),
-                path: root.join(&rel),
+                present: under(&root, &rel).exists(),
+                path: under(&root, &rel),
                 system_path: Path::new("/").join(&rel),
                 content,
             })
@@ -589,6 +602,21 @@ fn query(program: &str, args: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_paths_are_told_on_both_platforms() {
+        assert!(temporary("/home/me/dbgini/target/debug/dbgini"));
+        assert!(temporary(
+            r"Z:\tmp\wintarget\x86_64-pc-windows-gnu\debug\dbgini.exe"
+        ));
+        assert!(temporary(
+            r"C:\src\dbgini\target\x86_64-pc-windows-gnu\release\dbgini.exe"
+        ));
+        assert!(temporary(r"C:\Users\admin\AppData\Local\Temp\dbgini.exe"));
+        assert!(!temporary("/usr/local/bin/dbgini"));
+        assert!(!temporary("/usr/bin/dbgini"));
+        assert!(!temporary(r"C:\Program Files\dbgini\dbgini.exe"));
+    }
 
     #[test]
     fn the_task_definition_is_well_formed_and_complete() {

@@ -49,7 +49,9 @@ fn profiles_lists_the_built_in_ones_and_says_what_a_user_profile_overrides() {
     .unwrap();
     let out = env.ok(&["profiles"]);
     assert!(
-        stdout(&out).contains("dbgini/profiles/router.toml, overriding built-in"),
+        stdout(&out)
+            .replace('\\', "/")
+            .contains("dbgini/profiles/router.toml, overriding built-in"),
         "{}",
         stdout(&out)
     );

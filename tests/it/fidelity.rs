@@ -209,7 +209,9 @@ fn the_console_log_is_turned_on_only_where_nothing_captures_the_console() {
     let out = env.ok(&["enable", "router"]);
     assert!(env.lines_for("Console_Log_Enabled").is_empty());
     assert!(
-        stderr(&out).contains("debug_outfile  /local/notesdata/IBM_TECHNICAL_SUPPORT/case.txt"),
+        stderr(&out)
+            .replace('\\', "/")
+            .contains("debug_outfile  /local/notesdata/IBM_TECHNICAL_SUPPORT/case.txt"),
         "{}",
         stderr(&out)
     );

@@ -179,8 +179,11 @@ fn watch_json_prints_json_lines_each_an_object_of_the_schema() {
     }
     // A diff of the revert is a message of its own kind, and the last line is the outcome.
     assert!(seen.iter().any(|v| v["kind"] == "diff"), "{seen:?}");
-    let last = seen.last().unwrap();
-    assert_eq!(last["msg"], "stopped", "{last}");
-    assert_eq!(last["exit_code"], 0, "{last}");
+    // The outcome line comes from a clean stop (SIGTERM), which only Unix sends here.
+    if cfg!(unix) {
+        let last = seen.last().unwrap();
+        assert_eq!(last["msg"], "stopped", "{last}");
+        assert_eq!(last["exit_code"], 0, "{last}");
+    }
     assert!(env.bytes() == original);
 }

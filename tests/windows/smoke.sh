@@ -80,3 +80,17 @@ wine --ini "$(win "$held/notes.ini")" --mode file -q enable router --for 1h
 wine --ini "$(win "$held/notes.ini")" --mode file -q revert router
 cmp "$root/samples/notes.ini" "$held/notes.ini"
 echo "windows smoke: a held notes.ini is left as it was, and explained"
+
+# Task Scheduler for real (in this Wine prefix): install registers the task with schtasks, status
+# finds it, uninstall removes it, and status then says enforcement is missing (exit 1).
+wine -q schedule install
+kind=$({ wine --json schedule status || true; } | sed -n 's/.*"kind":"\([a-z-]*\)".*/\1/p')
+[ "$kind" = task-scheduler ] || { echo "windows smoke: schedule status did not find the task ($kind)"; exit 1; }
+wine --json schedule status > /dev/null || { echo "windows smoke: schedule status failed with the task installed"; exit 1; }
+wine -q schedule uninstall
+set +e
+wine --json schedule status > /dev/null
+rc=$?
+set -e
+[ $rc = 1 ] || { echo "windows smoke: schedule status exited $rc without the task, not 1"; exit 1; }
+echo "windows smoke: Task Scheduler install, status and uninstall passed"
