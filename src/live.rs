@@ -70,7 +70,7 @@ pub enum Detected {
 }
 
 /// Looks for the Domino server that uses `ini`: on Linux the `server` process whose working
-/// directory is one of `data_dirs` (through `/proc`), on Windows [`detect_windows`].
+/// directory is one of `data_dirs` (through `/proc`), on Windows `detect_windows` (`nserver.exe`).
 pub fn detect(data_dirs: &[PathBuf], ini: &Path) -> Detected {
     #[cfg(windows)]
     return detect_windows(data_dirs, ini);

@@ -289,7 +289,7 @@ fn context(cli: &Cli, ui: Ui) -> Result<Context, Error> {
         Err(_) => dbgini::store::boot_clock(),
     };
     // Root's registry is system-wide, so the timer (running as root) sees every target.
-    let (registry, per_user) = match std::env::var_os("DBGINI_REGISTRY") {
+    let (registry, per_user) = match std::env::var_os("DBGINI_REGISTRY").filter(|v| !v.is_empty()) {
         Some(dir) => (PathBuf::from(dir), false),
         None if uid() == Some(0) => (PathBuf::from("/var/lib/dbgini/targets"), false),
         // Windows: one registry for the machine, which the scheduled task (SYSTEM) reads.

@@ -81,16 +81,35 @@ wine --ini "$(win "$held/notes.ini")" --mode file -q revert router
 cmp "$root/samples/notes.ini" "$held/notes.ini"
 echo "windows smoke: a held notes.ini is left as it was, and explained"
 
-# Task Scheduler for real (in this Wine prefix): install registers the task with schtasks, status
-# finds it, uninstall removes it, and status then says enforcement is missing (exit 1).
-wine -q schedule install
-kind=$({ wine --json schedule status || true; } | sed -n 's/.*"kind":"\([a-z-]*\)".*/\1/p')
-[ "$kind" = task-scheduler ] || { echo "windows smoke: schedule status did not find the task ($kind)"; exit 1; }
-wine --json schedule status > /dev/null || { echo "windows smoke: schedule status failed with the task installed"; exit 1; }
-wine -q schedule uninstall
+# Windows defaults: the notes.ini of a default install, the console command in its program
+# directory, the machine's registry and the site config under %ProgramData%.
+domino="$WINEPREFIX/drive_c/Program Files/HCL/Domino"
+rm -rf "$domino"
+mkdir -p "$domino"
+cp "$root/samples/notes.ini" "$domino/notes.ini"
+ini=$({ DBGINI_REGISTRY= wine --json status || true; } | sed -n 's/.*"ini":"\([^"]*\)".*/\1/p')
+[ "$ini" = 'C:\\Program Files\\HCL\\Domino\\notes.ini' ] || { echo "windows smoke: the default notes.ini was not found ($ini)"; exit 1; }
 set +e
-wine --json schedule status > /dev/null
+/usr/lib/wine/wine64 "$exe" --mode console enable router --for 1h 2>"$work/console.err"
 rc=$?
 set -e
-[ $rc = 1 ] || { echo "windows smoke: schedule status exited $rc without the task, not 1"; exit 1; }
-echo "windows smoke: Task Scheduler install, status and uninstall passed"
+grep -q 'C:\\Program Files\\HCL\\Domino\\nserver.exe' "$work/console.err" || { echo "windows smoke: the default console command is not nserver.exe:"; cat "$work/console.err"; exit 1; }
+cmp "$root/samples/notes.ini" "$domino/notes.ini"
+# (What the failed console run recorded as unconfirmed is let go.)
+wine --mode file -q revert --all
+# The registry for the machine, which the SYSTEM task reads.
+(unset DBGINI_REGISTRY; /usr/lib/wine/wine64 "$exe" --mode file -q enable router --for 1h 2>>"$work/stderr.log")
+ls "$WINEPREFIX/drive_c/ProgramData/dbgini/targets/"*.target >/dev/null 2>&1 || { echo "windows smoke: no registry entry in %ProgramData%\\dbgini\\targets"; exit 1; }
+(unset DBGINI_REGISTRY; /usr/lib/wine/wine64 "$exe" --mode file -q revert router 2>>"$work/stderr.log")
+cmp "$root/samples/notes.ini" "$domino/notes.ini"
+# The site config: its max_duration applies.
+mkdir -p "$WINEPREFIX/drive_c/ProgramData/dbgini"
+printf 'max_duration = "1h"\n' > "$WINEPREFIX/drive_c/ProgramData/dbgini/config.toml"
+set +e
+/usr/lib/wine/wine64 "$exe" --mode file enable router --for 2h 2>"$work/site.err"
+rc=$?
+set -e
+rm -f "$WINEPREFIX/drive_c/ProgramData/dbgini/config.toml"
+rm -rf "$domino"
+[ $rc = 2 ] && grep -q "global maximum (config max_duration) of 1h" "$work/site.err" || { echo "windows smoke: the site config was not read (exit $rc):"; cat "$work/site.err"; exit 1; }
+echo "windows smoke: default notes.ini, console command, registry and site config passed"
