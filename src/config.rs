@@ -91,9 +91,10 @@ impl Config {
         }
     }
 
-    /// Reads the site's config file, which may name the console command root runs: on Unix it
-    /// must belong to root (or the caller) and be writable by nobody else, as `/etc` files are.
-    pub fn load_site(path: &Path) -> Result<Config> {
+    /// Reads a config file that root will act on (the site's, or the user's when dbgini runs as
+    /// root, where sudo may have kept another user's HOME): it may name the console command root
+    /// runs, so on Unix it must belong to root (or the caller) and be writable by nobody else.
+    pub fn load_trusted(path: &Path) -> Result<Config> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
@@ -103,7 +104,7 @@ impl Config {
                     if (m.uid() != 0 && m.uid() != me) || m.mode() & 0o022 != 0 {
                         return Err(Error::invalid(
                             format!(
-                                "{}: the site config belongs to uid {} with mode {:o}; dbgini reads it only when it belongs to root and only root may write it",
+                                "{}: belongs to uid {} with mode {:o}; dbgini reads a config file it acts on as root only when it belongs to root and only root may write it",
                                 path.display(),
                                 m.uid(),
                                 m.mode() & 0o7777

@@ -469,3 +469,39 @@ fn dynamic_completion_offers_profiles_and_active_lease_ids() {
     let extend = complete(&["extend", "rou"]);
     assert!(extend.contains(&id), "{extend}");
 }
+
+#[cfg(unix)]
+#[test]
+fn as_root_a_user_config_another_user_owns_is_refused() {
+    // sudo may keep the invoking user's HOME: root must not run the console command that user's
+    // config names.
+    if !crate::util::is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let env = Env::new(&prod());
+    let config = env.dir.path().join("home/.config/dbgini");
+    std::fs::create_dir_all(&config).unwrap();
+    let file = config.join("config.toml");
+    std::fs::write(&file, "console_cmd = \"/tmp/evil -c\"\n").unwrap();
+    std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
+    let before = env.bytes();
+    let out = env.run(&["--mode", "console", "enable", "router"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("belongs to uid 65534")
+            && stderr(&out).contains("only when it belongs to root"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.bytes() == before);
+    // Root's own file is read.
+    std::os::unix::fs::chown(&file, Some(0), Some(0)).unwrap();
+    std::fs::write(&file, "max_duration = \"1h\"\n").unwrap();
+    let out = env.run(&["enable", "router", "--for", "2h"]);
+    assert!(
+        stderr(&out).contains("global maximum (config max_duration) of 1h"),
+        "{}",
+        stderr(&out)
+    );
+}
