@@ -93,32 +93,60 @@ impl Config {
 
     /// Reads a config file that root will act on (the site's, or the user's when dbgini runs as
     /// root, where sudo may have kept another user's HOME): it may name the console command root
-    /// runs, so on Unix it must belong to root (or the caller) and be writable by nobody else.
+    /// runs, so on Unix it is opened without following a link, and read only when it is a
+    /// regular file with one name that belongs to root (or the caller) and that nobody else may
+    /// write. The checks are made on the open file, so a name swapped after them is not read.
     pub fn load_trusted(path: &Path) -> Result<Config> {
         #[cfg(unix)]
         {
+            use std::io::Read;
             use std::os::unix::fs::MetadataExt;
-            match std::fs::metadata(path) {
-                Ok(m) => {
-                    let me = rustix::process::geteuid().as_raw();
-                    if (m.uid() != 0 && m.uid() != me) || m.mode() & 0o022 != 0 {
-                        return Err(Error::invalid(
-                            format!(
-                                "{}: belongs to uid {} with mode {:o}; dbgini reads a config file it acts on as root only when it belongs to root and only root may write it",
-                                path.display(),
-                                m.uid(),
-                                m.mode() & 0o7777
-                            ),
-                            format!("chown root: {0} && chmod go-w {0}", path.display()),
-                        ));
-                    }
-                }
+            let mut file = match crate::safe::open_regular(path) {
+                Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Ok(Config::default());
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                    return Err(Error::invalid(
+                        format!(
+                            "{}: {e}; dbgini reads a config file it acts on as root only from a regular file, never through a link",
+                            path.display()
+                        ),
+                        format!(
+                            "put the file itself there: cp --remove-destination \"$(readlink -f {0})\" {0}",
+                            path.display()
+                        ),
+                    ));
+                }
                 Err(e) => return Err(Error::io("read", path, e)),
+            };
+            let m = file.metadata().map_err(|e| Error::io("read", path, e))?;
+            let me = rustix::process::geteuid().as_raw();
+            if (m.uid() != 0 && m.uid() != me) || m.mode() & 0o022 != 0 || m.nlink() > 1 {
+                return Err(Error::invalid(
+                    format!(
+                        "{}: belongs to uid {} with mode {:o} and {} name(s); dbgini reads a config file it acts on as root only when it belongs to root, only root may write it and it has no other name (hard link)",
+                        path.display(),
+                        m.uid(),
+                        m.mode() & 0o7777,
+                        m.nlink()
+                    ),
+                    if m.nlink() > 1 {
+                        format!(
+                            "give it a name of its own: cp {0} {0}.new && chown root: {0}.new && chmod 644 {0}.new && mv {0}.new {0}",
+                            path.display()
+                        )
+                    } else {
+                        format!("chown root: {0} && chmod go-w {0}", path.display())
+                    },
+                ));
             }
+            let mut text = String::new();
+            file.read_to_string(&mut text)
+                .map_err(|e| Error::io("read", path, e))?;
+            Config::parse(path, &text)
         }
+        #[cfg(not(unix))]
         Config::load(path)
     }
 
@@ -129,7 +157,11 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(Error::io("read", path, e)),
         };
-        toml::from_str(&text).map_err(|e| {
+        Config::parse(path, &text)
+    }
+
+    fn parse(path: &Path, text: &str) -> Result<Config> {
+        toml::from_str(text).map_err(|e| {
             Error::invalid(
                 format!("{}: {}", path.display(), e.message()),
                 "fix the config file; it may hold `ini = \"/path/to/notes.ini\"`",

@@ -218,7 +218,14 @@ pub fn as_user<T: Send>(uid: u32, gid: u32, f: impl FnOnce() -> T + Send) -> std
 /// files dbgini reads on a user's behalf (debug output for `bundle`), whose paths that user
 /// controls.
 pub fn open_as_user(path: &Path, uid: u32, gid: u32) -> std::io::Result<File> {
-    let f = as_user(uid, gid, || imp::open_nofollow(path))??;
+    as_user(uid, gid, || open_regular(path))?
+}
+
+/// Opens `path` for reading without following a link in its last part (a link is an
+/// `InvalidInput` error saying so), and only if it is a regular file. The caller checks owner
+/// and mode on the returned handle, so a name swapped after the check is never read.
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    let f = imp::open_nofollow(path)?;
     if !f.metadata()?.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,

@@ -472,6 +472,44 @@ fn dynamic_completion_offers_profiles_and_active_lease_ids() {
 
 #[cfg(unix)]
 #[test]
+fn as_root_a_config_reached_through_a_link_is_refused() {
+    // The user's config directory is the user's: a link there to a root-owned file (or a second
+    // name of one) must not make root act on that file.
+    if !crate::util::is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let env = Env::new(&prod());
+    let roots = env.dir.path().join("roots.toml");
+    std::fs::write(&roots, "max_duration = \"1h\"\n").unwrap();
+    let file = env.dir.path().join("home/.config/dbgini/config.toml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let before = env.bytes();
+    let enable = ["enable", "router", "--for", "2h"];
+    std::os::unix::fs::symlink(&roots, &file).unwrap();
+    env.test(&enable)
+        .status(2)
+        .stderr_has("a symbolic link, not followed")
+        .stderr_has("never through a link")
+        .run();
+    std::fs::remove_file(&file).unwrap();
+    std::fs::hard_link(&roots, &file).unwrap();
+    env.test(&enable)
+        .status(2)
+        .stderr_has("and 2 name(s)")
+        .stderr_has("no other name")
+        .run();
+    assert!(env.bytes() == before);
+    // The same file with one name is read.
+    std::fs::remove_file(&roots).unwrap();
+    env.test(&enable)
+        .status(2)
+        .stderr_has("global maximum (config max_duration) of 1h")
+        .run();
+}
+
+#[cfg(unix)]
+#[test]
 fn as_root_a_user_config_another_user_owns_is_refused() {
     // sudo may keep the invoking user's HOME: root must not run the console command that user's
     // config names.
