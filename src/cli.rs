@@ -350,6 +350,13 @@ pub struct ScheduleArgs {
     #[arg(long)]
     pub task_scheduler: bool,
 
+    /// Run the scheduled task as this Windows account (NAME, DOMAIN\NAME or NAME@DOMAIN)
+    /// instead of SYSTEM: it runs whether or not the account is logged on, and no password is
+    /// stored; the account must be allowed to write notes.ini, its data directory and
+    /// %ProgramData%\dbgini
+    #[arg(long, value_name = "ACCOUNT", value_parser = crate::ops::schedule::task_user, conflicts_with_all = ["systemd", "cron"])]
+    pub task_user: Option<String>,
+
     /// The Domino service unit that gets an ExecStartPre drop-in (systemd); `.service` is added
     /// when missing
     #[arg(long, default_value = "domino.service", value_name = "UNIT", value_parser = service_unit)]

@@ -762,7 +762,10 @@ mod imp {
         std::fs::remove_file(dir.join(name))
     }
 
-    /// `MoveFileExW(REPLACE_EXISTING)` through `std::fs::rename`. Windows refuses to replace a
+    /// `MoveFileExW(REPLACE_EXISTING)` through `std::fs::rename`, after giving `from` the DACL
+    /// of the file it replaces (`dbgini_win::copy_dacl`): a new file would otherwise get the
+    /// directory's inherited ACL, and an ACL set on notes.ini itself would be lost. When that
+    /// ACL cannot be copied, nothing is replaced. Windows refuses to replace a
     /// file that another process has open at that moment (ERROR_ACCESS_DENIED or
     /// ERROR_SHARING_VIOLATION): another dbgini resolving the same path, a virus scanner, a
     /// backup agent. Such opens are brief, so the rename is tried again for about a second
@@ -770,6 +773,17 @@ mod imp {
     /// explained by the error's help).
     pub fn rename(dir: &Dir, from: &str, to: &str) -> std::io::Result<()> {
         let (from, to) = (dir.join(from), dir.join(to));
+        if to.exists() {
+            dbgini_win::copy_dacl(&to, &from).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "could not give the new file the access control list (ACL) of {} ({e}), so it was not replaced",
+                        to.display()
+                    ),
+                )
+            })?;
+        }
         let mut waited = std::time::Duration::ZERO;
         loop {
             match std::fs::rename(&from, &to) {

@@ -19,6 +19,7 @@ pub fn run(args: &ScheduleArgs, ctx: &Context) -> Result<Outcome> {
         domino_unit: args.domino_unit.clone(),
         dry_run: args.dry_run,
         root: args.root.clone(),
+        task_user: args.task_user.clone(),
     };
     schedule::schedule(ctx, &opts).map(Outcome::Schedule)
 }

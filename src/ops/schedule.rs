@@ -8,7 +8,7 @@
 //! `@reboot`). The same texts are shipped in `contrib/`.
 //!
 //! Windows: a Task Scheduler task, `\dbgini\dbgini-expire` (every minute, at start-up, missed runs
-//! caught up, as SYSTEM), registered with `schtasks /Create /XML` from a generated task definition
+//! caught up, as SYSTEM or the account `--task-user` names), registered with `schtasks /Create /XML` from a generated task definition
 //! kept in `%ProgramData%\dbgini\dbgini-expire.xml` (UTF-16, as Task Scheduler exports it).
 
 use std::path::{Path, PathBuf};
@@ -32,6 +32,8 @@ pub struct Options {
     pub dry_run: bool,
     /// `--root`.
     pub root: Option<PathBuf>,
+    /// `--task-user`: the account the scheduled task runs as, instead of SYSTEM.
+    pub task_user: Option<String>,
 }
 
 /// Where the timer unit goes.
@@ -95,9 +97,18 @@ fn xml_text(s: &str) -> String {
 
 /// The Task Scheduler definition (path relative to the root), calling dbgini at `exe` (a path that
 /// may hold spaces: `Command` holds it alone, unquoted). Every minute from a fixed start, at
-/// start-up, and as soon as possible after a missed run; as SYSTEM (S-1-5-18); one instance at a
-/// time; stopped after 10 minutes.
-pub fn task_files(exe: &str) -> Vec<(PathBuf, String)> {
+/// start-up, and as soon as possible after a missed run; as SYSTEM (S-1-5-18), or as `user`
+/// (a checked [`task_user`]) with the S4U logon: it runs whether or not that user is logged on
+/// and Windows keeps no password (the task needs no network share); one instance at a time;
+/// stopped after 10 minutes.
+pub fn task_files(exe: &str, user: Option<&str>) -> Vec<(PathBuf, String)> {
+    let principal = match user {
+        None => "<UserId>S-1-5-18</UserId>".to_string(),
+        Some(user) => format!(
+            "<UserId>{}</UserId>\n      <LogonType>S4U</LogonType>",
+            xml_text(user)
+        ),
+    };
     let text = format!(
         r#"<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
@@ -120,8 +131,8 @@ pub fn task_files(exe: &str) -> Vec<(PathBuf, String)> {
     </TimeTrigger>
   </Triggers>
   <Principals>
-    <Principal id="System">
-      <UserId>S-1-5-18</UserId>
+    <Principal id="Enforcer">
+      {principal}
       <RunLevel>HighestAvailable</RunLevel>
     </Principal>
   </Principals>
@@ -133,7 +144,7 @@ pub fn task_files(exe: &str) -> Vec<(PathBuf, String)> {
     <ExecutionTimeLimit>PT10M</ExecutionTimeLimit>
     <Enabled>true</Enabled>
   </Settings>
-  <Actions Context="System">
+  <Actions Context="Enforcer">
     <Exec>
       <Command>{exe}</Command>
       <Arguments>--quiet expire --all-targets</Arguments>
@@ -157,6 +168,24 @@ pub fn encoded(rel: &Path, text: &str) -> Vec<u8> {
     } else {
         text.as_bytes().to_vec()
     }
+}
+
+/// Checks the account `--task-user` names (`NAME`, `DOMAIN\\NAME` or `NAME@DOMAIN`): one line
+/// of printable characters, without the characters Windows refuses in account names.
+pub fn task_user(s: &str) -> std::result::Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 256 {
+        return Err("an account name is 1 to 256 characters".into());
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() || "\"/[]:;|=,+*?<>".contains(*c))
+    {
+        return Err(format!(
+            "{c:?} cannot be part of a Windows account name; give NAME, DOMAIN\\NAME or NAME@DOMAIN"
+        ));
+    }
+    Ok(s.to_string())
 }
 
 /// The systemd files (paths relative to the root), calling dbgini at `exe`.
@@ -252,12 +281,12 @@ fn exe_for(ctx: &Context, kind: Kind) -> Result<String> {
 }
 
 /// The files of `kind`, calling dbgini at [`exe_for`].
-fn files_of(ctx: &Context, kind: Kind, domino_unit: &str) -> Result<Vec<(PathBuf, String)>> {
+fn files_of(ctx: &Context, kind: Kind, args: &Options) -> Result<Vec<(PathBuf, String)>> {
     let exe = exe_for(ctx, kind)?;
     Ok(match kind {
-        Kind::Systemd => systemd_files(&exe, domino_unit),
+        Kind::Systemd => systemd_files(&exe, &args.domino_unit),
         Kind::Cron => cron_files(&exe),
-        Kind::TaskScheduler => task_files(&exe),
+        Kind::TaskScheduler => task_files(&exe, args.task_user.as_deref()),
     })
 }
 
@@ -401,7 +430,7 @@ fn write_files(ctx: &Context, root: &Path, files: &[(PathBuf, String)]) -> Resul
 }
 
 /// What `run_cmd` is asked to run to activate, remove or query each kind (live only).
-fn install_live(ctx: &Context, kind: Kind, root: &Path) -> Result<()> {
+fn install_live(ctx: &Context, kind: Kind, root: &Path, task_user: Option<&str>) -> Result<()> {
     match kind {
         Kind::Systemd => {
             run_cmd("systemctl", &["daemon-reload"])?;
@@ -416,7 +445,8 @@ fn install_live(ctx: &Context, kind: Kind, root: &Path) -> Result<()> {
                 &["/Create", "/TN", TASK_NAME, "/XML", &xml, "/F"],
             )?;
             ctx.ui.status(format!(
-                "registered the scheduled task {TASK_NAME} (as SYSTEM)"
+                "registered the scheduled task {TASK_NAME} (as {})",
+                task_user.unwrap_or("SYSTEM")
             ));
         }
         Kind::Cron => {}
@@ -448,7 +478,16 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
             "use --dry-run to see its files, or --root DIR to stage them for another machine",
         ));
     }
-    let files = files_of(ctx, kind, &args.domino_unit)?;
+    if args.task_user.is_some() && kind != Kind::TaskScheduler {
+        return Err(Error::invalid(
+            format!(
+                "--task-user names the account of a Task Scheduler task, and this is {} enforcement (which runs as root)",
+                kind.name()
+            ),
+            "leave out --task-user, or add --task-scheduler",
+        ));
+    }
+    let files = files_of(ctx, kind, args)?;
     let kind_name = kind.name();
     let admin = AS_ADMIN;
     let mut changed = false;
@@ -482,7 +521,7 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
                 );
             }
             if live && !args.dry_run {
-                install_live(ctx, kind, &root)?;
+                install_live(ctx, kind, &root, args.task_user.as_deref())?;
             }
             if args.dry_run {
                 format!("dry run: these {kind_name} files would be written; nothing was written")
@@ -504,7 +543,7 @@ pub fn schedule(ctx: &Context, args: &Options) -> Result<Schedule> {
             // What any kind of install made, whichever kind this machine would use now.
             let made: Vec<PathBuf> = [Kind::Systemd, Kind::Cron, Kind::TaskScheduler]
                 .into_iter()
-                .map(|k| files_of(ctx, k, &args.domino_unit))
+                .map(|k| files_of(ctx, k, args))
                 .collect::<Result<Vec<_>>>()?
                 .into_iter()
                 .flatten()
@@ -621,7 +660,7 @@ mod tests {
     #[test]
     fn the_task_definition_is_well_formed_and_complete() {
         let exe = r"C:\Program Files\dbgini & co\dbgini.exe";
-        let files = task_files(exe);
+        let files = task_files(exe, None);
         assert_eq!(files.len(), 1);
         let (rel, text) = &files[0];
         assert_eq!(rel, Path::new(TASK_XML));
@@ -689,6 +728,39 @@ mod tests {
         assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-16\"?>"));
         // Other files are written as they are.
         assert_eq!(encoded(Path::new(CRON), "x\n"), b"x\n");
+    }
+
+    #[test]
+    fn the_task_runs_as_the_account_asked_for_without_a_stored_password() {
+        let user = task_user(r" CORP\svc-domino&dbgini ").unwrap();
+        assert_eq!(user, r"CORP\svc-domino&dbgini");
+        let files = task_files(r"C:\Program Files\dbgini\dbgini.exe", Some(&user));
+        let doc = roxmltree::Document::parse(&files[0].1).expect("well-formed XML");
+        let principal = doc
+            .descendants()
+            .find(|n| n.has_tag_name("Principal"))
+            .unwrap();
+        let child = |name: &str| {
+            principal
+                .children()
+                .find(|c| c.has_tag_name(name))
+                .and_then(|c| c.text())
+        };
+        assert_eq!(child("UserId"), Some(user.as_str()));
+        assert_eq!(child("LogonType"), Some("S4U"));
+        assert_eq!(child("RunLevel"), Some("HighestAvailable"));
+        let actions = doc
+            .descendants()
+            .find(|n| n.has_tag_name("Actions"))
+            .unwrap();
+        assert_eq!(actions.attribute("Context"), principal.attribute("id"));
+        for bad in ["", "  ", "a/b", "a\nb", "x:y", "n<a>", "\"q\""] {
+            assert!(task_user(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(
+            task_user("admin@corp.example").unwrap(),
+            "admin@corp.example"
+        );
     }
 
     #[test]

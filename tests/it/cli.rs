@@ -261,6 +261,42 @@ fn the_ini_comes_from_the_flag_the_variable_or_the_config_file() {
     assert_eq!(v["leases"][0]["profile"], "router");
 }
 
+/// The Windows counterpart of keeping notes.ini's mode: the file that replaces notes.ini gets the
+/// ACL notes.ini had, not the one the directory would give a new file.
+#[cfg(windows)]
+#[test]
+fn an_acl_set_on_notes_ini_itself_is_kept_by_enable_and_revert() {
+    let env = Env::new(&prod());
+    let inherited = dbgini_win::dacl_sddl(&env.ini).unwrap();
+    // Inheritance blocked; SYSTEM, Administrators and the user running the test full control
+    // (the account with full control in the inherited ACL), Users read, and nothing for
+    // Everyone: what an admin might set with icacls. Wine keeps a file's ACL as its Unix mode
+    // (owner and Everyone), so under Wine this takes Everyone's read access away.
+    let me = inherited
+        .split('(')
+        .find(|ace| ace.starts_with("A;") && ace.contains(";FA;") && ace.contains(";S-1-5-21-"))
+        .and_then(|ace| ace.trim_end_matches(')').rsplit(';').next())
+        .map(|sid| format!("(A;;FA;;;{sid})"))
+        .unwrap_or_default();
+    let own = format!("D:P(A;;FA;;;SY)(A;;FA;;;BA){me}(A;;FR;;;BU)");
+    dbgini_win::set_dacl_sddl(&env.ini, &own).unwrap();
+    let before = dbgini_win::dacl_sddl(&env.ini).unwrap();
+    // A new file beside it gets another ACL: the one dbgini must not leave on notes.ini.
+    let fresh = env.dir.path().join("fresh.ini");
+    std::fs::write(&fresh, "x").unwrap();
+    assert_ne!(
+        dbgini_win::dacl_sddl(&fresh).unwrap(),
+        before,
+        "the test's ACL {own} was not set ({inherited} before)"
+    );
+    env.ok(&["enable", "router"]);
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=3");
+    assert_eq!(dbgini_win::dacl_sddl(&env.ini).unwrap(), before);
+    env.ok(&["revert"]);
+    assert!(env.bytes() == prod());
+    assert_eq!(dbgini_win::dacl_sddl(&env.ini).unwrap(), before);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_symlinked_notes_ini_is_edited_through_the_link_and_keeps_its_mode() {

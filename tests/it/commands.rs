@@ -429,4 +429,46 @@ fn schedule_stages_a_task_scheduler_definition_below_a_root() {
     assert_eq!(v["exit_code"], 0, "{v}");
     env.test(&["schedule", "uninstall", "--root", root_s]).run();
     assert!(!xml.exists());
+    // Another account instead of SYSTEM, on the task's kind only.
+    let out = env
+        .test(&[
+            "schedule",
+            "install",
+            "--task-scheduler",
+            "--task-user",
+            r"CORP\svc-domino",
+            "--dry-run",
+        ])
+        .stdout_has(r"<UserId>CORP\svc-domino</UserId>")
+        .stdout_has("<LogonType>S4U</LogonType>")
+        .run();
+    assert!(!stdout(&out).contains("S-1-5-18"), "{}", stdout(&out));
+    env.test(&[
+        "schedule",
+        "install",
+        "--cron",
+        "--task-user",
+        "svc",
+        "--dry-run",
+    ])
+    .status(2)
+    .stderr_has("cannot be used with")
+    .run();
+    env.test(&[
+        "schedule",
+        "install",
+        "--task-scheduler",
+        "--task-user",
+        "a/b",
+        "--dry-run",
+    ])
+    .status(2)
+    .stderr_has("cannot be part of a Windows account name")
+    .run();
+    if cfg!(unix) {
+        env.test(&["schedule", "install", "--task-user", "svc", "--dry-run"])
+            .status(2)
+            .stderr_has("leave out --task-user, or add --task-scheduler")
+            .run();
+    }
 }
