@@ -111,26 +111,25 @@ pub fn windows_server_uses(
 /// Windows: a running `nserver.exe` (or the `server.exe` of an older or partitioned install)
 /// that uses `ini` ([`windows_server_uses`]), from the process table (the `sysinfo` crate). A
 /// server whose working directory and command line cannot be read (another user's, without
-/// Administrator rights) makes the answer unknown.
+/// Administrator rights) makes the answer unknown. A process that is just starting shows neither
+/// for a moment: such a process is looked at again for up to half a second before it counts as
+/// unreadable (one that has ended meanwhile is not a server).
 #[cfg(windows)]
 fn detect_windows(data_dirs: &[PathBuf], ini: &Path) -> Detected {
-    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+    use sysinfo::{Pid, Process, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
     let Ok(mut sys) = System::new() else {
         return Detected::Unknown("cannot read the process table".into());
     };
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::All,
-        true,
-        ProcessRefreshKind::nothing()
-            .with_exe(UpdateKind::Always)
-            .with_cwd(UpdateKind::Always)
-            .with_cmd(UpdateKind::Always),
-    );
-    let mut unreadable = None;
-    for (pid, p) in sys.processes() {
-        let name = p.name().to_string_lossy().to_lowercase();
-        if name != "nserver.exe" && name != "server.exe" {
-            continue;
+    let what = ProcessRefreshKind::nothing()
+        .with_exe(UpdateKind::Always)
+        .with_cwd(UpdateKind::Always)
+        .with_cmd(UpdateKind::Always);
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, what);
+    // Some(whether it uses `ini`), or None when its working directory and command line are
+    // both unreadable.
+    let uses = |p: &Process| -> Option<bool> {
+        if p.cwd().is_none() && p.cmd().is_empty() {
+            return None;
         }
         let args: Vec<String> = p
             .cmd()
@@ -138,17 +137,45 @@ fn detect_windows(data_dirs: &[PathBuf], ini: &Path) -> Detected {
             .skip(1)
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
-        if p.cwd().is_none() && p.cmd().is_empty() {
-            unreadable = Some(format!(
-                "cannot see which notes.ini {name} (process {pid}) uses: run dbgini as Administrator"
-            ));
+        Some(windows_server_uses(p.exe(), p.cwd(), &args, ini, data_dirs))
+    };
+    let mut unreadable: Vec<Pid> = Vec::new();
+    for (pid, p) in sys.processes() {
+        let name = p.name().to_string_lossy().to_lowercase();
+        if name != "nserver.exe" && name != "server.exe" {
             continue;
         }
-        if windows_server_uses(p.exe(), p.cwd(), &args, ini, data_dirs) {
-            return Detected::Running(pid.as_u32());
+        match uses(p) {
+            Some(true) => return Detected::Running(pid.as_u32()),
+            Some(false) => {}
+            None => unreadable.push(*pid),
         }
     }
-    unreadable.map_or(Detected::Stopped, Detected::Unknown)
+    for _ in 0..10 {
+        if unreadable.is_empty() {
+            return Detected::Stopped;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        sys.refresh_processes_specifics(ProcessesToUpdate::Some(&unreadable), true, what);
+        let mut still = Vec::new();
+        for pid in unreadable {
+            match sys.process(pid).map(uses) {
+                Some(Some(true)) => return Detected::Running(pid.as_u32()),
+                Some(None) => still.push(pid),
+                // Readable now and not this notes.ini's server, or ended.
+                Some(Some(false)) | None => {}
+            }
+        }
+        unreadable = still;
+    }
+    match unreadable.first().and_then(|pid| sys.process(*pid)) {
+        None => Detected::Stopped,
+        Some(p) => Detected::Unknown(format!(
+            "cannot see which notes.ini {} (process {}) uses: run dbgini as Administrator",
+            p.name().to_string_lossy().to_lowercase(),
+            p.pid()
+        )),
+    }
 }
 
 /// Linux: Domino's `server` process whose working directory is one of `data_dirs` (through

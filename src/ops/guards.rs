@@ -305,13 +305,15 @@ pub fn preflight(
         } else {
             "does not exist yet".into()
         };
-        let (fr, tot) = space(p).unwrap_or((free, total));
+        // Unknown where no directory on the way exists on this machine yet (u64::MAX).
+        let room = match space(p).unwrap_or((free, total)) {
+            (u64::MAX, _) => "free space unknown".to_string(),
+            (fr, tot) => format!("free space {} of {}", format_size(fr), format_size(tot)),
+        };
         ctx.ui.status(format!(
-            "  {:<14} {}  {size}; free space {} of {}",
+            "  {:<14} {}  {size}; {room}",
             f.output.name(),
             p.display(),
-            format_size(fr),
-            format_size(tot)
         ));
     }
     for d in &pf.create {
@@ -322,10 +324,14 @@ pub fn preflight(
     } else {
         ""
     };
+    let floor = if total == u64::MAX {
+        "unknown".to_string()
+    } else {
+        format_size(min_free)
+    };
     ctx.ui.status(format!(
-        "growth cap {}{capped} (--max-growth), free-space floor {} (--min-free {}): past either, dbgini reverts this lease early",
+        "growth cap {}{capped} (--max-growth), free-space floor {floor} (--min-free {}): past either, dbgini reverts this lease early",
         format_size(max_growth),
-        format_size(min_free),
         args.min_free
     ));
     if let Some(rate) = args.mail_rate {

@@ -67,6 +67,35 @@ fn enable_shows_the_files_that_will_grow_their_sizes_and_free_space() {
     );
 }
 
+/// A notes.ini copied from a server whose data directory is on a drive this machine lacks: its
+/// free space is unknown, and said so (not the largest number there is). Only Windows has a
+/// path whose every parent may be missing; on Unix `/` is always there.
+#[cfg(windows)]
+#[test]
+fn free_space_on_a_drive_this_machine_lacks_is_unknown() {
+    let text = String::from_utf8(crate::util::corpus_file("quirks/prod-windows-crlf.ini"))
+        .unwrap()
+        .replace(
+            r"Directory=C:\Program Files\HCL\Domino\Data",
+            r"Directory=Q:\Domino\Data",
+        );
+    assert!(text.contains(r"Directory=Q:\"));
+    let env = Env::new(text.as_bytes());
+    let out = env.ok(&["enable", "router", "--dry-run"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            r"log.nsf        Q:\Domino\Data\log.nsf  does not exist yet; free space unknown"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("free-space floor unknown (--min-free 5%)"),
+        "{err}"
+    );
+    assert!(!err.contains("TiB"), "{err}");
+}
+
 #[test]
 fn growth_past_the_cap_reverts_the_lease_early() {
     let (env, original, outfile) = server(true);
