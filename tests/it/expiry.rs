@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::util::{Env, NOW, corpus_file, stderr, stdout};
+use crate::util::{Env, NOW, corpus_file, stderr, stdout, stop_watch};
 
 fn prod() -> Vec<u8> {
     corpus_file("quirks/prod-linux.ini")
@@ -477,20 +477,8 @@ fn watch_reverts_a_lease_soon_after_expiry_and_exits_cleanly_on_sigterm() {
         "reverted after {took:?}"
     );
 
-    // SIGTERM ends watch cleanly (exit 0, "stopped"); Windows has no SIGTERM to send another
-    // process (watch stops on Ctrl-C there), so the test ends it by force.
-    #[cfg(not(unix))]
     let mut watch = watch;
-    #[cfg(unix)]
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &watch.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    #[cfg(not(unix))]
-    watch.kill().unwrap();
+    stop_watch(&mut watch);
     let out = watch.wait_with_output().unwrap();
     let log = stdout(&out);
     assert!(

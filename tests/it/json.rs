@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Env, corpus_file, stdout};
+use crate::util::{Env, corpus_file, stdout, stop_watch};
 
 fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
@@ -155,22 +155,14 @@ fn watch_json_prints_json_lines_each_an_object_of_the_schema() {
             .unwrap_or_else(|_| panic!("no revert logged: {seen:?}"));
         seen.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")));
     }
-    // SIGTERM on Unix (a clean exit); Windows has no SIGTERM to send, so it is ended by force.
-    #[cfg(unix)]
-    {
-        assert!(
-            std::process::Command::new("kill")
-                .args(["-TERM", &watch.id().to_string()])
-                .status()
-                .unwrap()
-                .success()
+    stop_watch(&mut watch);
+    let ended = watch.wait().unwrap();
+    if cfg!(unix) {
+        assert_eq!(
+            ended.code(),
+            Some(0),
+            "watch did not stop cleanly on SIGTERM"
         );
-        assert_eq!(watch.wait().unwrap().code(), Some(0));
-    }
-    #[cfg(not(unix))]
-    {
-        watch.kill().unwrap();
-        let _ = watch.wait();
     }
     seen.extend(
         rx.iter()

@@ -697,6 +697,21 @@ fn doctor_finds_forgotten_debug_and_what_would_break() {
     assert_eq!(v["worst"], "error");
 }
 
+/// Whether `setpriv` (util-linux) is here to run dbgini as another user; where it is not, the
+/// caller skips (saying so), except in CI, where it must be.
+#[cfg(unix)]
+fn have_setpriv() -> bool {
+    if Command::new("setpriv").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "setpriv (util-linux) is missing in CI"
+    );
+    eprintln!("skipped: no setpriv (util-linux) to run dbgini as another user");
+    false
+}
+
 #[cfg(unix)]
 /// `args` run by user `nobody` (65534) through `setpriv` on `bin` (a copy of dbgini that user
 /// can run), with `env`'s hermetic environment and the clock at `at`.
@@ -732,12 +747,7 @@ fn another_users_state_is_shown_read_only_and_nothing_is_written() {
         eprintln!("skipped: needs root to run dbgini as another user (CI does)");
         return;
     }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "setpriv (util-linux) is missing in CI"
-        );
-        eprintln!("skipped: no setpriv (util-linux) to run dbgini as another user");
+    if !have_setpriv() {
         return;
     }
     let env = Env::new(&prod());
@@ -821,12 +831,7 @@ fn a_lease_the_root_timer_cannot_see_is_said_so() {
     let env = Env::new(&prod());
     let bin_dir = tempfile::tempdir().unwrap();
     let mut c = if is_root() {
-        if Command::new("setpriv").arg("--version").output().is_err() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "setpriv (util-linux) is missing in CI"
-            );
-            eprintln!("skipped: no setpriv (util-linux) to run dbgini as another user");
+        if !have_setpriv() {
             return;
         }
         let bin = bin_dir.path().join("dbgini");

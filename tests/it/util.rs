@@ -243,6 +243,22 @@ pub fn archive_member(path: &Path, name: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// Asks a running `dbgini watch` to stop: SIGTERM on Unix, which watch answers with a clean exit
+/// (0, "stopped"); Windows has no SIGTERM to send another process (watch stops on Ctrl-C
+/// there), so it is ended by force. The caller waits for it.
+pub fn stop_watch(watch: &mut std::process::Child) {
+    #[cfg(unix)]
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &watch.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    #[cfg(not(unix))]
+    watch.kill().unwrap();
+}
+
 /// Runs `c` to completion. Under Wine, starting a process now and then fails with error 1359
 /// ("internal error") when many start at once: that start, and only that, is tried again.
 pub fn output(c: &mut Command) -> Output {
