@@ -15,10 +15,12 @@ mod expiry;
 mod fidelity;
 mod guards;
 mod json;
+mod links;
 mod live;
 mod refusals;
 mod reliability;
-// Ownership, modes and links as root: Unix's trust boundary (Windows has ACLs: not yet tested).
+// Ownership, modes and links as root: Unix's trust boundary. (`links` is the part that holds on
+// Windows; ACLs as a trust boundary are not yet tested.)
 #[cfg(unix)]
 mod security;
 mod sweep;
