@@ -12,6 +12,8 @@
 //! - `FAKE_CHURN=1`: also rewrite the file the way a server does: change an unrelated key and move
 //!   the first key line to the end
 //! - `FAKE_ID_LOG=PATH`: append who ran it: uid, gid, groups, HOME, working directory (Unix)
+//! - `FAKE_ARGV_LOG=PATH`: append its whole command line, and `FAKE_STDOUT=TEXT`: print that: a
+//!   stand-in for other programs dbgini runs (`schtasks.exe`)
 
 // A test tool: it writes notes.ini as Domino does (a plain temp file and a rename, not dbgini's
 // atomic writer), and fails loudly.
@@ -113,6 +115,12 @@ fn main() -> ExitCode {
     let delayed = std::env::var("FAKE_DELAYED")
         .ok()
         .and_then(|d| d.parse::<f64>().ok());
+    if let Some(log) = std::env::var_os("FAKE_ARGV_LOG") {
+        append(&log, &args[1..].join(" "));
+    }
+    if let Ok(text) = std::env::var("FAKE_STDOUT") {
+        println!("{text}");
+    }
     if delayed.is_none() {
         if let Some(log) = std::env::var_os("FAKE_LOG") {
             append(&log, &cmd);

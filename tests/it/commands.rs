@@ -381,6 +381,73 @@ fn status_peek_changes_nothing_even_with_an_expired_lease() {
     assert!(env.snapshot() != before);
 }
 
+/// The live Task Scheduler path (Windows): `schedule install`, `status` and `uninstall` without
+/// `--root` write `%ProgramData%\dbgini\dbgini-expire.xml` and run `schtasks`, here a stand-in
+/// beside a copy of dbgini (Windows looks in the directory of the program that starts another
+/// before System32) that logs its command line. Wine's own schtasks can hang in a fresh prefix.
+/// It writes to the system's %ProgramData%, so it runs only under Wine (a prefix of its own).
+#[cfg(windows)]
+#[test]
+fn schedule_registers_queries_and_deletes_the_task_through_schtasks() {
+    if std::env::var_os("WINEPREFIX").is_none() {
+        eprintln!("skipped: writes %ProgramData%\\dbgini; runs under Wine only");
+        return;
+    }
+    let env = Env::new(&prod());
+    let bin = env.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let exe = bin.join("dbgini.exe");
+    std::fs::copy(env!("CARGO_BIN_EXE_dbgini"), &exe).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_fake-console"), bin.join("schtasks.exe")).unwrap();
+    let log = env.dir.path().join("schtasks.log");
+    let run = |args: &[&str]| {
+        let mut c = env.bare();
+        let envs: Vec<_> = c
+            .get_envs()
+            .filter(|(k, _)| *k != "DBGINI_SYSTEM_ROOT")
+            .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+            .collect();
+        c = std::process::Command::new(&exe);
+        c.env_clear()
+            .envs(envs)
+            .env("FAKE_ARGV_LOG", &log)
+            .env("FAKE_STDOUT", r"\dbgini\dbgini-expire  N/A  Ready")
+            .args(args);
+        let out = crate::util::output(&mut c);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    };
+    let drive = std::env::var("SystemDrive").unwrap_or_else(|_| "C:".into());
+    let xml = Path::new(&format!("{drive}\\")).join(r"ProgramData\dbgini\dbgini-expire.xml");
+    if xml.exists() {
+        eprintln!(
+            "skipped: {} exists (dbgini's task is installed here)",
+            xml.display()
+        );
+        return;
+    }
+    let out = run(&["schedule", "install"]);
+    assert!(
+        stderr(&out).contains(r"registered the scheduled task \dbgini\dbgini-expire (as SYSTEM)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(xml.is_file());
+    let out = run(&["--json", "schedule", "status"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "task-scheduler", "{v}");
+    assert_eq!(v["timer"], r"\dbgini\dbgini-expire  N/A  Ready", "{v}");
+    run(&["schedule", "uninstall"]);
+    assert!(!xml.exists());
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!(
+            "/Create /TN \\dbgini\\dbgini-expire /XML {} /F\n/Query /TN \\dbgini\\dbgini-expire\n/Delete /TN \\dbgini\\dbgini-expire /F\n",
+            xml.display()
+        )
+    );
+}
+
 #[test]
 fn schedule_stages_a_task_scheduler_definition_below_a_root() {
     let env = Env::new(&prod());
