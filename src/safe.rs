@@ -762,7 +762,7 @@ mod imp {
         std::fs::remove_file(dir.join(name))
     }
 
-    /// `MoveFileExW(REPLACE_EXISTING)` through `std::fs::rename`, after giving `from` the DACL
+    /// `std::fs::rename` (see [`sync`] for what it calls), after giving `from` the DACL
     /// of the file it replaces (`dbgini_win::copy_dacl`): a new file would otherwise get the
     /// directory's inherited ACL, and an ACL set on notes.ini itself would be lost. When that
     /// ACL cannot be copied, nothing is replaced. Windows refuses to replace a
@@ -805,6 +805,10 @@ mod imp {
         std::fs::hard_link(src.join(src_name), dst.join(name))
     }
 
+    /// Nothing: Windows has no documented way to flush a directory's entries. The replace is
+    /// std's rename (`SetFileInformationByHandle` with `FileRenameInfoEx`, POSIX semantics, on
+    /// Windows 10 1607 and later; `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` before), a metadata
+    /// change NTFS journals, and the new file's bytes were flushed (`FlushFileBuffers`) before it.
     pub fn sync(_dir: &Dir) -> std::io::Result<()> {
         Ok(())
     }
