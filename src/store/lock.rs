@@ -31,6 +31,21 @@ fn holder_gone(_holder: &str) -> bool {
     false
 }
 
+/// Tries to take the lock on the open lock file. Unix: `flock` (std's `File::lock`), advisory.
+/// Windows: a lock on one byte past the end (`dbgini_win::try_lock_past_end`): Windows locks are
+/// mandatory, and std's lock on the whole file would keep a waiting dbgini from reading the
+/// holder line.
+fn try_lock(file: &File) -> std::result::Result<(), std::fs::TryLockError> {
+    #[cfg(windows)]
+    return match dbgini_win::try_lock_past_end(file) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(std::fs::TryLockError::WouldBlock),
+        Err(e) => Err(std::fs::TryLockError::Error(e)),
+    };
+    #[cfg(not(windows))]
+    file.try_lock()
+}
+
 /// Opens (creating it if missing) and takes the lock of the state directory `dir`.
 pub(super) fn lock(dir: &Dir, caller: &Caller) -> Result<File> {
     let path = dir.join(LOCK);
@@ -43,7 +58,7 @@ pub(super) fn lock(dir: &Dir, caller: &Caller) -> Result<File> {
     })?;
     let start = Instant::now();
     loop {
-        match file.try_lock() {
+        match try_lock(&file) {
             Ok(()) => break,
             Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < caller.lock_timeout => {
                 std::thread::sleep(Duration::from_millis(50));

@@ -350,23 +350,62 @@ fn a_file_written_by_someone_else_mid_operation_is_never_overwritten() {
     }
 }
 
+/// Windows locks are mandatory: dbgini's lock must leave the holder line readable through other
+/// handles (a waiting dbgini reads it), and still exclude every other holder, std's lock of the
+/// whole file included. (Wine enforces no lock on reads and writes, so only a real Windows can
+/// fail the read; the exclusion is checked under Wine too.)
+#[cfg(windows)]
+#[test]
+fn the_windows_lock_excludes_other_holders_and_leaves_the_holder_line_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lock");
+    let line = "pid 1 `dbgini enable router` by alice@mail01";
+    std::fs::write(&path, line).unwrap();
+    let open = || {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap()
+    };
+    let (a, b) = (open(), open());
+    assert!(dbgini_win::try_lock_past_end(&a).unwrap());
+    assert!(
+        !dbgini_win::try_lock_past_end(&b).unwrap(),
+        "a second holder"
+    );
+    assert!(matches!(
+        b.try_lock(),
+        Err(std::fs::TryLockError::WouldBlock)
+    ));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), line);
+    drop(a);
+    assert!(
+        dbgini_win::try_lock_past_end(&b).unwrap(),
+        "not released with its handle"
+    );
+}
+
 #[test]
 fn a_held_lock_names_its_holder_and_times_out() {
     let env = Env::new(&prod());
     env.ok(&["enable", "router"]);
     let lock = env.ini.parent().unwrap().join(".dbgini/notes.ini/lock");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&lock)
-        .unwrap();
-    file.lock().unwrap();
-    // The holder runs (this test process holds the lock).
+    // The holder runs (this test process holds the lock, as dbgini takes it).
     let holder = format!(
         "pid {} `dbgini enable smtp-inbound` by alice@mail01",
         std::process::id()
     );
     std::fs::write(&lock, &holder).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock)
+        .unwrap();
+    #[cfg(windows)]
+    assert!(dbgini_win::try_lock_past_end(&file).unwrap());
+    #[cfg(not(windows))]
+    file.lock().unwrap();
     let before = env.snapshot();
     let out = env.run(&["--lock-timeout", "0", "revert"]);
     assert_eq!(out.status.code(), Some(3));

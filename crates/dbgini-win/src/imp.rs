@@ -1,9 +1,17 @@
 //! The Windows implementation (see the crate docs).
 
 use std::ffi::OsStr;
+use std::fs::File;
 use std::io;
 use std::os::windows::ffi::OsStrExt;
+use std::os::windows::io::AsRawHandle;
 use std::path::Path;
+
+use windows_sys::Win32::Foundation::{ERROR_IO_PENDING, ERROR_LOCK_VIOLATION};
+use windows_sys::Win32::Storage::FileSystem::{
+    LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY, LockFileEx,
+};
+use windows_sys::Win32::System::IO::{OVERLAPPED, OVERLAPPED_0_0};
 
 use windows_sys::Win32::Foundation::{
     ERROR_INSUFFICIENT_BUFFER, ERROR_INVALID_FUNCTION, ERROR_NOT_SUPPORTED, LocalFree,
@@ -158,4 +166,40 @@ pub fn set_dacl_sddl(path: &Path, sddl: &str) -> io::Result<()> {
     // SAFETY: allocated by the conversion above, freed once.
     unsafe { LocalFree(sd) };
     result
+}
+
+/// Where [`try_lock_past_end`] locks: byte 2^62, past the end of any file dbgini writes (a lock
+/// may lie past the end of a file; it protects nothing that is there).
+const LOCK_AT: u64 = 1 << 62;
+
+/// Takes an exclusive lock on one byte of `file` far past its end, without waiting: `Ok(true)`
+/// when taken, `Ok(false)` when another handle holds it. It is released when the handle is
+/// closed. Unlike a lock on the whole file, it blocks no read or write of what the file holds.
+pub fn try_lock_past_end(file: &File) -> io::Result<bool> {
+    let mut at = OVERLAPPED::default();
+    at.Anonymous.Anonymous = OVERLAPPED_0_0 {
+        Offset: LOCK_AT as u32,
+        OffsetHigh: (LOCK_AT >> 32) as u32,
+    };
+    // SAFETY: the handle belongs to `file`, which outlives the call; `at` is a valid OVERLAPPED
+    // naming the offset, and with LOCKFILE_FAIL_IMMEDIATELY on a handle opened for synchronous
+    // I/O (as std opens files) the call completes before it returns, so `at` is not used after.
+    let ok = unsafe {
+        LockFileEx(
+            file.as_raw_handle(),
+            LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY,
+            0,
+            1,
+            0,
+            &mut at,
+        )
+    };
+    if ok != 0 {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error().map(|c| c as u32) {
+        Some(ERROR_LOCK_VIOLATION | ERROR_IO_PENDING) => Ok(false),
+        _ => Err(e),
+    }
 }

@@ -8,9 +8,14 @@
 //! notes.ini itself (say, the Domino service account may write it, or a group may read it)
 //! would be lost. [`copy_dacl`] gives the temp file notes.ini's DACL before the rename.
 //!
+//! Windows locks are mandatory: `std::fs::File::lock` locks every byte of the file, so no other
+//! handle, not even one of the same process, may read it while the lock is held, and a dbgini
+//! that waits could not read the line naming the holder. [`try_lock_past_end`] locks one byte
+//! far past the end instead, which excludes every other dbgini just the same.
+//!
 //! On other systems the crate is empty.
 
 #[cfg(windows)]
 mod imp;
 #[cfg(windows)]
-pub use imp::{copy_dacl, dacl_sddl, set_dacl_sddl};
+pub use imp::{copy_dacl, dacl_sddl, set_dacl_sddl, try_lock_past_end};
