@@ -139,28 +139,51 @@ fn detect_windows(data_dirs: &[PathBuf], ini: &Path) -> Detected {
             .collect();
         Some(windows_server_uses(p.exe(), p.cwd(), &args, ini, data_dirs))
     };
-    let mut unreadable: Vec<Pid> = Vec::new();
+    let mut found = Vec::new();
     for (pid, p) in sys.processes() {
         let name = p.name().to_string_lossy().to_lowercase();
-        if name != "nserver.exe" && name != "server.exe" {
-            continue;
-        }
-        match uses(p) {
-            Some(true) => return Detected::Running(pid.as_u32()),
-            Some(false) => {}
-            None => unreadable.push(*pid),
+        if name == "nserver.exe" || name == "server.exe" {
+            found.push((pid.as_u32(), uses(p)));
         }
     }
-    for _ in 0..10 {
-        if unreadable.is_empty() {
-            return Detected::Stopped;
-        }
+    settle(found, 10, |pids| {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        sys.refresh_processes_specifics(ProcessesToUpdate::Some(&unreadable), true, what);
+        let pids: Vec<Pid> = pids.iter().map(|&p| Pid::from_u32(p)).collect();
+        sys.refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, what);
+        pids.iter()
+            .map(|pid| (pid.as_u32(), sys.process(*pid).map(&uses)))
+            .collect()
+    })
+}
+
+/// What detection makes of the server processes it `found` (process id, and whether it uses this
+/// notes.ini: `None` when neither its working directory nor its command line could be read):
+/// running when one uses it; else, the unreadable ones are looked at again through `look` (which
+/// gives each asked-for process's answer now, `None` for one that has ended) up to `tries` times,
+/// since a process that is just starting shows neither for a moment; one still unreadable after
+/// that makes the answer unknown (another user's process, without Administrator rights).
+#[cfg_attr(not(windows), allow(dead_code))]
+fn settle(
+    found: Vec<(u32, Option<bool>)>,
+    tries: usize,
+    mut look: impl FnMut(&[u32]) -> Vec<(u32, Option<Option<bool>>)>,
+) -> Detected {
+    if let Some((pid, _)) = found.iter().find(|(_, uses)| *uses == Some(true)) {
+        return Detected::Running(*pid);
+    }
+    let mut unreadable: Vec<u32> = found
+        .iter()
+        .filter(|(_, uses)| uses.is_none())
+        .map(|(pid, _)| *pid)
+        .collect();
+    for _ in 0..tries {
+        if unreadable.is_empty() {
+            break;
+        }
         let mut still = Vec::new();
-        for pid in unreadable {
-            match sys.process(pid).map(uses) {
-                Some(Some(true)) => return Detected::Running(pid.as_u32()),
+        for (pid, now) in look(&unreadable) {
+            match now {
+                Some(Some(true)) => return Detected::Running(pid),
                 Some(None) => still.push(pid),
                 // Readable now and not this notes.ini's server, or ended.
                 Some(Some(false)) | None => {}
@@ -168,12 +191,10 @@ fn detect_windows(data_dirs: &[PathBuf], ini: &Path) -> Detected {
         }
         unreadable = still;
     }
-    match unreadable.first().and_then(|pid| sys.process(*pid)) {
+    match unreadable.first() {
         None => Detected::Stopped,
-        Some(p) => Detected::Unknown(format!(
-            "cannot see which notes.ini {} (process {}) uses: run dbgini as Administrator",
-            p.name().to_string_lossy().to_lowercase(),
-            p.pid()
+        Some(pid) => Detected::Unknown(format!(
+            "cannot see which notes.ini the Domino server process {pid} uses: run dbgini as Administrator"
         )),
     }
 }
@@ -402,6 +423,50 @@ impl Console {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_server_process_that_shows_nothing_yet_is_looked_at_again() {
+        use super::{Detected, settle};
+        // One that uses this notes.ini wins at once; readable others are not it.
+        let never = |_: &[u32]| -> Vec<(u32, Option<Option<bool>>)> { panic!("looked again") };
+        assert_eq!(
+            settle(vec![(7, Some(false)), (8, Some(true))], 10, never),
+            Detected::Running(8)
+        );
+        assert_eq!(settle(vec![(7, Some(false))], 10, never), Detected::Stopped);
+        assert_eq!(settle(vec![], 10, never), Detected::Stopped);
+        // Starting: unreadable twice, then it is this notes.ini's server.
+        let mut looks = 0;
+        let starting = settle(vec![(9, None)], 10, |pids| {
+            looks += 1;
+            assert_eq!(pids, &[9]);
+            vec![(
+                9,
+                if looks < 3 {
+                    Some(None)
+                } else {
+                    Some(Some(true))
+                },
+            )]
+        });
+        assert_eq!((starting, looks), (Detected::Running(9), 3));
+        // Ending: gone at the first look again.
+        assert_eq!(
+            settle(vec![(9, None)], 10, |_| vec![(9, None)]),
+            Detected::Stopped
+        );
+        // Another user's: never readable, so unknown after every try, and said why.
+        let mut looks = 0;
+        let theirs = settle(vec![(5, Some(false)), (9, None)], 4, |pids| {
+            looks += 1;
+            pids.iter().map(|&p| (p, Some(None))).collect()
+        });
+        assert_eq!(looks, 4);
+        assert!(
+            matches!(&theirs, Detected::Unknown(why) if why.contains("process 9") && why.contains("as Administrator")),
+            "{theirs:?}"
+        );
+    }
+
     use super::*;
 
     #[test]
