@@ -5,10 +5,14 @@
 #                                               file, container hook
 #   dbgini_<version>-1_amd64.deb                (cargo-deb, from the static binary)
 #   dbgini-<version>-1.x86_64.rpm               (cargo-generate-rpm, from the static binary)
+#   dbgini-<version>-x86_64-windows.zip         dbgini.exe (x86_64-pc-windows-gnu, mingw-w64; no
+#                                               DLL beyond Windows' own), README, LICENSE, the
+#                                               PowerShell completion
 #   SHA256SUMS
 # A shell script rather than a cargo xtask: every step is one command of a packaging tool
-# (rustup, cargo-deb, cargo-generate-rpm, tar, sha256sum), and a script shows them as they are.
-# The Windows zip comes with the Windows build (see the note in the changelog).
+# (rustup, cargo-deb, cargo-generate-rpm, tar, python3's zipfile, sha256sum), and a script shows
+# them as they are. The Windows build is linked by mingw-w64 and its completion made under Wine
+# (tests/windows/wine.sh installs both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +61,18 @@ rm -rf "$tree"
 cargo deb --no-build --target "$target" --output "$dist/" >/dev/null
 cargo generate-rpm --target "$target" --output "$dist/" >/dev/null
 
-(cd "$dist" && sha256sum -- *.tar.gz *.deb *.rpm > SHA256SUMS)
+# The Windows zip: one folder, dbgini.exe at its top (copy it to C:\Program Files\dbgini).
+wintarget=x86_64-pc-windows-gnu
+winname=dbgini-$version-x86_64-windows
+bash tests/windows/wine.sh cargo build --release --locked --target "$wintarget"
+wintree=$dist/$winname
+mkdir -p "$wintree/completions"
+cp "target/$wintarget/release/dbgini.exe" README.md LICENSE "$wintree/"
+bash tests/windows/wine.sh /usr/lib/wine/wine64 "$wintree/dbgini.exe" completions powershell \
+  > "$wintree/completions/dbgini.ps1"
+(cd "$dist" && python3 -m zipfile -c "$winname.zip" "$winname")
+rm -rf "$wintree"
+
+(cd "$dist" && sha256sum -- *.tar.gz *.deb *.rpm *.zip > SHA256SUMS)
 echo "built in $dist:"
-(cd "$dist" && ls -l -- *.tar.gz *.deb *.rpm SHA256SUMS)
+(cd "$dist" && ls -l -- *.tar.gz *.deb *.rpm *.zip SHA256SUMS)

@@ -3,6 +3,9 @@
 # - the musl binary is static and does a full enable/revert of a corpus file in an empty chroot;
 # - the .deb and .rpm hold exactly the expected paths; the .deb installs and uninstalls cleanly
 #   with dpkg --root, and systemd-analyze verifies its units;
+# - the Windows zip holds exactly dbgini.exe, README, LICENSE and the PowerShell completion;
+#   dbgini.exe needs no DLL beyond Windows' own, and under Wine stacks and reverts two profiles on
+#   a CRLF corpus file byte for byte;
 # - SHA256SUMS verifies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,4 +101,36 @@ verify=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no --recursive-e
 dpkg --root="$droot" --log=/dev/null --force-script-chrootless -r dbgini >/dev/null || fail "dpkg -r"
 left=$(find "$droot" -mindepth 1 -not -path "$droot/var" -not -path "$droot/var/lib" -not -path "$droot/var/lib/dpkg*" | sort)
 [ -z "$left" ] || fail "dpkg -r left: $left"
-echo "dist check: static binary, chroot round trip, .deb and .rpm contents, dpkg install and removal, units, SHA256SUMS: all good"
+# The Windows zip.
+winname=dbgini-$version-x86_64-windows
+python3 -m zipfile -e "$dist/$winname.zip" "$work/win"
+got=$(cd "$work/win" && find . -type f | sed 's#^\./##' | sort)
+expected="$winname/LICENSE
+$winname/README.md
+$winname/completions/dbgini.ps1
+$winname/dbgini.exe"
+[ "$got" = "$expected" ] || fail "the Windows zip holds:
+$got
+expected:
+$expected"
+grep -q 'Register-ArgumentCompleter' "$work/win/$winname/completions/dbgini.ps1" || fail "the PowerShell completion"
+exe=$work/win/$winname/dbgini.exe
+# Only DLLs every Windows has (no libgcc, no libwinpthread to ship beside it).
+dlls=$(x86_64-w64-mingw32-objdump -p "$exe" | sed -n 's/^\s*DLL Name: //p' | tr 'A-Z' 'a-z' | sort -u)
+for d in $dlls; do
+  case $d in
+    kernel32.dll | ntdll.dll | advapi32.dll | bcryptprimitives.dll | ws2_32.dll | userenv.dll | \
+      msvcrt.dll | shell32.dll | ole32.dll | oleaut32.dll | combase.dll | secur32.dll | psapi.dll | pdh.dll | \
+      powrprof.dll | iphlpapi.dll | netapi32.dll | api-ms-win-*.dll) ;;
+    *) fail "dbgini.exe needs $d, which Windows does not have" ;;
+  esac
+done
+cp tests/fixtures/corpus/quirks/prod-windows-crlf.ini "$work/win/notes.ini"
+win() { DBGINI_REGISTRY="Z:$work/win/registry" bash tests/windows/wine.sh /usr/lib/wine/wine64 "$exe" --ini "Z:$work/win/notes.ini" --mode file "$@" >/dev/null 2>&1; }
+win enable router --for 1h || fail "enable with dbgini.exe"
+win enable smtp-inbound --for 1h || fail "second enable with dbgini.exe"
+cmp -s "$work/win/notes.ini" tests/fixtures/corpus/quirks/prod-windows-crlf.ini && fail "dbgini.exe changed nothing"
+win revert --all || fail "revert with dbgini.exe"
+cmp -s "$work/win/notes.ini" tests/fixtures/corpus/quirks/prod-windows-crlf.ini || fail "the dbgini.exe round trip is not byte-identical"
+
+echo "dist check: static binary, chroot round trip, .deb and .rpm contents, dpkg install and removal, units, Windows zip (contents, DLLs, round trip under Wine), SHA256SUMS: all good"
