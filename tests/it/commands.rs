@@ -401,15 +401,8 @@ fn schedule_registers_queries_and_deletes_the_task_through_schtasks() {
     std::fs::copy(env!("CARGO_BIN_EXE_fake-console"), bin.join("schtasks.exe")).unwrap();
     let log = env.dir.path().join("schtasks.log");
     let run = |args: &[&str]| {
-        let mut c = env.bare();
-        let envs: Vec<_> = c
-            .get_envs()
-            .filter(|(k, _)| *k != "DBGINI_SYSTEM_ROOT")
-            .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
-            .collect();
-        c = std::process::Command::new(&exe);
-        c.env_clear()
-            .envs(envs)
+        let mut c = env.bare_at(&exe);
+        c.env_remove("DBGINI_SYSTEM_ROOT")
             .env("FAKE_ARGV_LOG", &log)
             .env("FAKE_STDOUT", r"\dbgini\dbgini-expire  N/A  Ready")
             .args(args);

@@ -92,7 +92,12 @@ impl Env {
 
     /// The dbgini command without `--ini`.
     pub fn bare(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_dbgini"));
+        self.bare_at(Path::new(env!("CARGO_BIN_EXE_dbgini")))
+    }
+
+    /// [`Env::bare`] running the dbgini at `exe` (a copy placed somewhere else).
+    pub fn bare_at(&self, exe: &Path) -> Command {
+        let mut c = Command::new(exe);
         let home = self.dir.path().join("home");
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
