@@ -13,18 +13,10 @@ use clap_complete::engine::CompletionCandidate;
 use crate::config::{self, Config};
 use crate::profile::Catalog;
 
-fn config_dir() -> Option<PathBuf> {
-    config::user_dir()
-}
-
 /// Profile names, built-in and from the user and site profile directories.
 pub fn profiles() -> Vec<CompletionCandidate> {
     let catalog = Catalog {
-        dirs: config_dir()
-            .map(|d| d.join("profiles"))
-            .into_iter()
-            .chain([PathBuf::from("/etc/dbgini/profiles")])
-            .collect(),
+        dirs: config::profile_dirs(None, &config::system_root()),
         // Names and summaries are only shown, never applied.
         trusted_only: false,
     };
@@ -46,7 +38,7 @@ fn ini() -> Option<PathBuf> {
     let env = std::env::var_os("DBGINI_INI")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);
-    let config = config_dir()
+    let config = config::user_dir()
         .and_then(|d| Config::load(&d.join("config.toml")).ok())
         .unwrap_or_default();
     config::resolve_ini(env, &config, config::default_ini())

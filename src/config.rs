@@ -1,6 +1,6 @@
 //! The config files: the site's (`/etc/dbgini/config.toml`, `%ProgramData%\dbgini\config.toml` on
 //! Windows), then the user's (`<config dir>/dbgini/config.toml`), each setting of the user's
-//! winning over the site's.
+//! winning over the site's; and the directories they and the profiles are in.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,32 @@ pub fn user_dir() -> Option<PathBuf> {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| dirs::config_dir().map(|d| d.join("dbgini")))
+}
+
+/// The root that system paths are below: `/`, or `DBGINI_SYSTEM_ROOT` (tests, images).
+pub fn system_root() -> PathBuf {
+    std::env::var_os("DBGINI_SYSTEM_ROOT").map_or_else(|| PathBuf::from("/"), PathBuf::from)
+}
+
+/// The site-wide directory, with `config.toml` and `profiles/`: `/etc/dbgini` below
+/// `system_root`, or `%ProgramData%\dbgini` on Windows.
+pub fn site_dir(system_root: &Path) -> PathBuf {
+    if cfg!(windows) {
+        std::env::var_os("ProgramData")
+            .map_or_else(|| PathBuf::from(r"C:\ProgramData"), PathBuf::from)
+            .join("dbgini")
+    } else {
+        system_root.join("etc/dbgini")
+    }
+}
+
+/// Where profile files are looked for, the first that has a name winning: `flag`
+/// (`--profiles-dir`), the user's `profiles/` ([`user_dir`]), the site's ([`site_dir`]).
+pub fn profile_dirs(flag: Option<PathBuf>, system_root: &Path) -> Vec<PathBuf> {
+    flag.into_iter()
+        .chain(user_dir().map(|d| d.join("profiles")))
+        .chain([site_dir(system_root).join("profiles")])
+        .collect()
 }
 
 /// Where notes.ini usually is on a Linux Domino server.

@@ -76,7 +76,7 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
     for (name, what) in ENVIRONMENT {
         out.extend_from_slice(format!(".TP\n\\fB{name}\\fR\n{what}\n").as_bytes());
     }
-    out.extend_from_slice(b".SH FILES\n.TP\n\\fI.dbgini/<file name>/\\fR beside notes.ini\nleases, baselines, backups and the audit log of that notes.ini\n.TP\n\\fI/etc/dbgini/config.toml\\fR (site; \\fI%ProgramData%\\\\dbgini\\\\config.toml\\fR on Windows), \\fI~/.config/dbgini/config.toml\\fR (user, wins over the site's)\nconfig: ini, max_duration, mode, console_cmd, console_as; the site file must belong to root and be writable only by root\n.TP\n\\fI/etc/dbgini/profiles/\\fR, \\fI~/.config/dbgini/profiles/\\fR\nsite and user profiles\n");
+    out.extend_from_slice(b".SH FILES\n.TP\n\\fI.dbgini/<file name>/\\fR beside notes.ini\nleases, baselines, backups and the audit log of that notes.ini\n.TP\n\\fI/etc/dbgini/config.toml\\fR (site; \\fI%ProgramData%\\\\dbgini\\\\config.toml\\fR on Windows), \\fI~/.config/dbgini/config.toml\\fR (user, wins over the site's)\nconfig: ini, max_duration, mode, console_cmd, console_as; the site file must belong to root and be writable only by root\n.TP\n\\fI/etc/dbgini/profiles/\\fR (\\fI%ProgramData%\\\\dbgini\\\\profiles\\fR on Windows), \\fI~/.config/dbgini/profiles/\\fR\nsite and user profiles (the user's win)\n");
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let mut page = Vec::new();
         clap_mangen::Man::new(sub.clone()).render(&mut page)?;

@@ -18,6 +18,7 @@ use crate::store::{AuditRecord, Caller, Session, Target};
 
 pub mod apply;
 pub mod bundle;
+pub mod context;
 pub mod diff;
 pub mod doctor;
 pub mod enable;

@@ -59,6 +59,64 @@ fn profiles_lists_the_built_in_ones_and_says_what_a_user_profile_overrides() {
     assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=1");
 }
 
+/// The site's profiles (`/etc/dbgini/profiles`, `%ProgramData%\dbgini\profiles` on Windows) are
+/// found, the user's win over them, and the completion offers them.
+#[test]
+fn site_profiles_are_found_below_the_site_directory_and_the_users_win() {
+    let env = Env::new(&prod());
+    let program_data = env.dir.path().join("programdata");
+    let site = if cfg!(windows) {
+        program_data.join("dbgini/profiles")
+    } else {
+        env.dir.path().join("root/etc/dbgini/profiles")
+    };
+    std::fs::create_dir_all(&site).unwrap();
+    let router =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/router.toml"))
+            .unwrap();
+    let site_router = router
+        .replace("name = \"router\"", "name = \"site-router\"")
+        .replace("value = \"3\"", "value = \"2\"");
+    assert_ne!(site_router, router);
+    std::fs::write(site.join("site-router.toml"), &site_router).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = env.cmd();
+        c.env("ProgramData", &program_data).args(args);
+        let out = crate::util::output(&mut c);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    };
+    let listed = stdout(&run(&["profiles"])).replace('\\', "/");
+    assert!(
+        listed.contains("site-router") && listed.contains("dbgini/profiles/site-router.toml"),
+        "{listed}"
+    );
+    run(&["enable", "site-router"]);
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=2");
+    run(&["revert"]);
+    let offered = crate::util::output(
+        env.bare()
+            .env("ProgramData", &program_data)
+            .env("COMPLETE", "fish")
+            .args(["--", "dbgini", "enable", "site"]),
+    );
+    assert!(
+        stdout(&offered).starts_with("site-router\t"),
+        "{}",
+        stdout(&offered)
+    );
+    // The user's profile of the same name wins.
+    let user = env.dir.path().join("home/.config/dbgini/profiles");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(
+        user.join("site-router.toml"),
+        site_router.replace("value = \"2\"", "value = \"1\""),
+    )
+    .unwrap();
+    run(&["enable", "site-router"]);
+    assert_eq!(env.lines_for("DebugRouter")[0].1, "DebugRouter=1");
+}
+
 #[test]
 fn show_prints_every_setting_with_its_source() {
     let env = Env::new(&prod());
