@@ -264,13 +264,24 @@ pub fn stop_watch(watch: &mut std::process::Child) {
     watch.kill().unwrap();
 }
 
-/// Runs `c` to completion. Under Wine, starting a process now and then fails with error 1359
-/// ("internal error") when many start at once: that start, and only that, is tried again.
+/// Runs `c` to completion. Under Wine, starting a process now and then fails when many start at
+/// once: with error 1359 ("internal error"), or the process ends with STATUS_DLL_INIT_FAILED
+/// (0xC0000142) before the program runs a line (dbgini itself never exits so). Such a start, and
+/// only that, is tried again.
 pub fn output(c: &mut Command) -> Output {
+    const DLL_INIT_FAILED: i32 = 0xC000_0142_u32 as i32;
     let mut tries = 0;
     loop {
         match c.output() {
             Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 5 => tries += 1,
+            Ok(out)
+                if cfg!(windows)
+                    && out.status.code() == Some(DLL_INIT_FAILED)
+                    && out.stdout.is_empty()
+                    && tries < 5 =>
+            {
+                tries += 1
+            }
             r => return r.unwrap(),
         }
     }
