@@ -2,13 +2,12 @@
 //! lines) validates against the checked-in `docs/dbgini.schema.json`, which a unit test keeps equal
 //! to what the output types generate.
 
-use std::io::BufRead;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{Env, corpus_file, stdout, stop_watch};
+use crate::util::{Env, corpus_file, read_until, stdout, stop_watch, watch_lines};
 
 fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
@@ -129,32 +128,17 @@ fn watch_json_prints_json_lines_each_an_object_of_the_schema() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let lines = std::io::BufReader::new(watch.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in lines.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = watch_lines(&mut watch);
     env.run_at("", &["enable", "smtp-outbound", "--for", "2s"], 0);
-    // Every line until the revert is logged, then SIGTERM, then the rest.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen: Vec<Value> = Vec::new();
-    // (Until the revert's diff too: on Windows watch is ended by force, and a line not yet
-    // printed would be lost.)
-    while !(seen
-        .iter()
-        .any(|v| v["text"].as_str().is_some_and(|t| t.contains("expired at")))
-        && seen.iter().any(|v| v["kind"] == "diff"))
-    {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("no revert logged: {seen:?}"));
-        seen.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")));
-    }
+    // Every line until the revert is logged, its diff too (on Windows watch is ended by force,
+    // and a line not yet printed would be lost), then SIGTERM, then the rest.
+    let mut lines = Vec::new();
+    read_until(&rx, &mut lines, Duration::from_secs(20), |lines| {
+        lines.iter().any(|l| l.contains("expired at"))
+            && lines
+                .iter()
+                .any(|l| serde_json::from_str::<Value>(l).is_ok_and(|v| v["kind"] == "diff"))
+    });
     stop_watch(&mut watch);
     let ended = watch.wait().unwrap();
     if cfg!(unix) {
@@ -164,10 +148,11 @@ fn watch_json_prints_json_lines_each_an_object_of_the_schema() {
             "watch did not stop cleanly on SIGTERM"
         );
     }
-    seen.extend(
-        rx.iter()
-            .map(|l| serde_json::from_str::<Value>(&l).unwrap()),
-    );
+    lines.extend(rx.iter());
+    let seen: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
     for v in &seen {
         assert_valid(v);
         assert_eq!(v["command"], "watch", "{v}");

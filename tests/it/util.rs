@@ -248,6 +248,41 @@ pub fn archive_member(path: &Path, name: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// The lines a running `dbgini watch` prints on stdout, as they come: a thread reads them, and the
+/// channel ends when watch does.
+pub fn watch_lines(watch: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let lines = std::io::BufReader::new(watch.stdout.take().expect("watch's stdout is piped"));
+    std::thread::spawn(move || {
+        for line in lines.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Adds lines from `rx` to `seen` until `done(seen)` holds; fails, showing them, when that takes
+/// longer than `limit`. Before a watch is ended by force (Windows), so no line is lost unprinted.
+#[track_caller]
+pub fn read_until(
+    rx: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    limit: std::time::Duration,
+    done: impl Fn(&[String]) -> bool,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done(seen) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("watch did not print what was awaited ({e}): {seen:#?}"),
+        }
+    }
+}
+
 /// Asks a running `dbgini watch` to stop: SIGTERM on Unix, which watch answers with a clean exit
 /// (0, "stopped"); Windows has no SIGTERM to send another process (watch stops on Ctrl-C
 /// there), so it is ended by force. The caller waits for it.
