@@ -18,6 +18,10 @@ if [ ! -f "$shim" ]; then
   /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1
   x86_64-w64-mingw32-gcc -shared -O2 -o "$shim" "$here/processprng.c" "$here/processprng.def" -ladvapi32
 fi
+# One Wine server for the whole command: by default it exits three seconds after its last program,
+# and a program that starts as it exits fails ("wine client error: recvmsg: Connection reset by
+# peer"), which happened in CI between two steps of smoke.sh. Ended below.
+/usr/lib/wine/wineserver -p >/dev/null 2>&1 || true
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64
 "$@"
