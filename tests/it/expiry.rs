@@ -461,12 +461,11 @@ fn a_real_short_lease_expires_on_the_real_clock() {
 fn watch_reverts_a_lease_soon_after_expiry_and_exits_cleanly_on_sigterm() {
     let original = corpus_file("quirks/prod-windows-crlf.ini");
     let env = Env::new(&original);
-    let mut watch = env
-        .at("")
-        .args(["watch", "--poll", "1"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut watch = crate::util::spawn(
+        env.at("")
+            .args(["watch", "--poll", "1"])
+            .stdout(std::process::Stdio::piped()),
+    );
     let rx = watch_lines(&mut watch);
     env.run_at("", &["enable", "smtp-outbound", "--for", "2s"], 0);
     let enabled_at = Instant::now();

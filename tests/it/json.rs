@@ -122,12 +122,11 @@ fn usage_errors_and_the_version_are_objects_of_the_schema_too() {
 fn watch_json_prints_json_lines_each_an_object_of_the_schema() {
     let original = corpus_file("quirks/prod-windows-crlf.ini");
     let env = Env::new(&original);
-    let mut watch = env
-        .at("")
-        .args(["--json", "watch", "--poll", "1"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut watch = crate::util::spawn(
+        env.at("")
+            .args(["--json", "watch", "--poll", "1"])
+            .stdout(std::process::Stdio::piped()),
+    );
     let rx = watch_lines(&mut watch);
     env.run_at("", &["enable", "smtp-outbound", "--for", "2s"], 0);
     // Every line until the revert is logged, its diff too (on Windows watch is ended by force,

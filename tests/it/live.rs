@@ -30,7 +30,11 @@ impl StandIn {
                 .spawn()
             {
                 Ok(child) => return StandIn(child),
-                Err(e) if e.raw_os_error() == Some(26) => {
+                // (Under Wine, a start that fails with error 1359 is tried again likewise.)
+                Err(e)
+                    if e.raw_os_error() == Some(26)
+                        || (cfg!(windows) && e.raw_os_error() == Some(1359)) =>
+                {
                     std::thread::sleep(std::time::Duration::from_millis(5))
                 }
                 Err(e) => panic!("cannot start the stand-in server: {e}"),

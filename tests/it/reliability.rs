@@ -51,13 +51,12 @@ fn sigkill_at_random_moments_never_loses_the_original() {
                 .unwrap();
         }
         let op = ops[(rng.next() % ops.len() as u64) as usize];
-        let mut child = env
-            .cmd()
-            .args(op)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = crate::util::spawn(
+            env.cmd()
+                .args(op)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
         std::thread::sleep(Duration::from_micros(rng.next() % 4000));
         // SIGKILL on Unix, TerminateProcess on Windows: no chance to clean up either way.
         if child.kill().is_ok() {
@@ -804,12 +803,12 @@ fn first_time_enables_racing_each_other_all_succeed() {
         let children: Vec<_> = ["router", "smtp-inbound", "smtp-outbound", "tcp-resolver"]
             .into_iter()
             .map(|p| {
-                env.cmd()
-                    .args(["--lock-timeout", "60", "enable", p])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
+                crate::util::spawn(
+                    env.cmd()
+                        .args(["--lock-timeout", "60", "enable", p])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped()),
+                )
             })
             .collect();
         for c in children {

@@ -299,6 +299,17 @@ pub fn stop_watch(watch: &mut std::process::Child) {
     watch.kill().unwrap();
 }
 
+/// Starts `c`, trying again a start that Wine fails with error 1359 (see [`output`]).
+pub fn spawn(c: &mut Command) -> std::process::Child {
+    let mut tries = 0;
+    loop {
+        match c.spawn() {
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 5 => tries += 1,
+            r => return r.unwrap(),
+        }
+    }
+}
+
 /// Runs `c` to completion. Under Wine, starting a process now and then fails when many start at
 /// once: with error 1359 ("internal error"), or the process ends with STATUS_DLL_INIT_FAILED
 /// (0xC0000142) before the program runs a line (dbgini itself never exits so). Such a start, and
