@@ -121,13 +121,7 @@ impl Context {
                 Some(dir) => (PathBuf::from(dir), false),
                 None if crate::safe::is_root() => (PathBuf::from("/var/lib/dbgini/targets"), false),
                 // Windows: one registry for the machine, which the scheduled task (SYSTEM) reads.
-                None if cfg!(windows) => (
-                    std::env::var_os("ProgramData")
-                        .map_or_else(|| PathBuf::from(r"C:\ProgramData"), PathBuf::from)
-                        .join("dbgini")
-                        .join("targets"),
-                    false,
-                ),
+                None if cfg!(windows) => (config::site_dir(&system_root).join("targets"), false),
                 None => (
                     dirs::data_dir()
                         .unwrap_or_else(std::env::temp_dir)
